@@ -1,0 +1,68 @@
+// The only reader of process.env. Every setting is validated at startup with one clear sentence.
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveSeconds = z.coerce.number().int().min(1);
+
+const EnvSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(3000),
+  GATEHOUSE_DATA_DIR: z.string().min(1).default("./data"),
+  GATEHOUSE_SECRET_KEY: z
+    .string()
+    .refine((value) => Buffer.byteLength(value, "utf8") >= 32, "GATEHOUSE_SECRET_KEY must be at least 32 bytes long")
+    .optional(),
+  GATEHOUSE_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: "GATEHOUSE_PUBLIC_URL must be an http:// or https:// URL" })
+    .optional(),
+  GATEHOUSE_ISSUER: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine((value) => !value.includes(":"), "GATEHOUSE_ISSUER must not contain ':' (Key Uri Format)")
+    .default("gatehouse"),
+  GATEHOUSE_REGISTRATION: z.enum(["open", "closed"]).default("open"),
+  GATEHOUSE_LOCK_SECONDS: positiveSeconds.default(30),
+  GATEHOUSE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  secretKey: string | undefined;
+  publicURL: URL | undefined;
+  issuer: string;
+  registrationOpen: boolean;
+  firstLockSeconds: number;
+  logLevel: z.infer<typeof EnvSchema>["GATEHOUSE_LOG_LEVEL"];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join(".") ?? "environment";
+    throw new ConfigError(`Invalid configuration: ${where}: ${issue?.message ?? "invalid value"}`);
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL) throw new ConfigError("DATABASE_URL (PostgreSQL) is not supported by this version yet; unset it to use the embedded SQLite store.");
+  if (e.REDIS_URL) throw new ConfigError("REDIS_URL is not supported by this version yet; unset it.");
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: e.GATEHOUSE_DATA_DIR,
+    secretKey: e.GATEHOUSE_SECRET_KEY,
+    publicURL: e.GATEHOUSE_PUBLIC_URL ? new URL(e.GATEHOUSE_PUBLIC_URL) : undefined,
+    issuer: e.GATEHOUSE_ISSUER,
+    registrationOpen: e.GATEHOUSE_REGISTRATION === "open",
+    firstLockSeconds: e.GATEHOUSE_LOCK_SECONDS,
+    logLevel: e.GATEHOUSE_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,93 @@
+// Registration and the password step (R16, R17, R42-R44).
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES, usernameKey } from "./credentials.js";
+import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
+import type { PasswordHasher } from "./password.js";
+import type { Clock, LoginThrottle, LoginThrottleKey, SecurityEventSink, UserRecord, UserStore } from "./ports.js";
+
+export interface AccountsOptions {
+  registrationOpen: boolean;
+  /** Contract: 10 failures per username and client address, 100 per address, in 15 minutes. */
+  perAccountAndAddress: number;
+  perAddress: number;
+  windowMs: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS = { perAccountAndAddress: 10, perAddress: 100, windowMs: 15 * 60_000 };
+
+export interface AccountsDeps {
+  users: UserStore;
+  throttle: LoginThrottle;
+  hasher: PasswordHasher;
+  clock: Clock;
+  newId: () => string;
+  events: SecurityEventSink;
+}
+
+const invalidCredentials = () =>
+  new GatehouseError(ErrorCode.INVALID_CREDENTIALS, "The username or password is not right.");
+
+export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
+  const { users, throttle, hasher, clock, newId, events } = deps;
+
+  function throttleKeys(username: string, clientAddress: string): LoginThrottleKey[] {
+    const { perAccountAndAddress, perAddress, windowMs } = options;
+    // Keyed on the address too, so failures never lock the owner out from elsewhere (R17).
+    return [
+      { key: `login:${clientAddress}:${username.toLowerCase()}`, limit: perAccountAndAddress, windowMs },
+      { key: `login:${clientAddress}`, limit: perAddress, windowMs },
+    ];
+  }
+
+  return {
+    async register(username: string, password: string): Promise<UserRecord> {
+      if (!options.registrationOpen) {
+        throw new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
+      }
+      const key = usernameKey(username);
+      if (key === null) {
+        throw new GatehouseError(
+          ErrorCode.INVALID_USERNAME,
+          "Choose a username of 1 to 64 letters, digits or . _ @ + - characters.",
+        );
+      }
+      const problem = findPasswordProblem(password, username);
+      if (problem) throw new GatehouseError(ErrorCode.WEAK_PASSWORD, PASSWORD_PROBLEM_MESSAGES[problem]);
+      const user: UserRecord = {
+        id: newId(),
+        username,
+        passwordHash: await hasher.hash(password),
+        createdAt: clock.now(),
+      };
+      if (!(await users.createUser({ ...user, usernameKey: key }))) {
+        throw new GatehouseError(ErrorCode.USERNAME_TAKEN, "That username is taken. Choose another.");
+      }
+      events.record({ type: "registered", userId: user.id });
+      return user;
+    },
+
+    async verifyPassword(username: string, password: string, clientAddress: string): Promise<UserRecord> {
+      const keys = throttleKeys(username, clientAddress);
+      const decision = await throttle.charge(keys, clock.now());
+      if (!decision.allowed) {
+        events.record({ type: "password-throttled", detail: { clientAddress } });
+        throw new ThrottledError(decision.retryAfterSeconds);
+      }
+      const key = usernameKey(username);
+      const user = key === null ? null : await users.findUserByUsernameKey(key);
+      // R44: an unknown user costs one real argon2id verify too, and gets the same answer.
+      const valid = user ? await hasher.verify(user.passwordHash, password) : await hasher.verifyDummy(password);
+      if (!user || !valid) {
+        events.record({ type: "password-rejected", ...(user ? { userId: user.id } : {}), detail: { clientAddress } });
+        throw invalidCredentials();
+      }
+      await throttle.refund(keys, clock.now());
+      if (hasher.needsRehash(user.passwordHash)) {
+        await users.updatePasswordHash(user.id, await hasher.hash(password));
+      }
+      events.record({ type: "password-accepted", userId: user.id });
+      return user;
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

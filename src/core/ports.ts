@@ -1,0 +1,178 @@
+// The narrow interfaces the core talks to. Adapters (src/store, src/limits) implement them;
+// imports point inward, never from the core to a driver (Lucia v3 `Adapter`, Authelia regulator).
+
+/** Milliseconds since the Unix epoch. Injected so tests can stand on a step boundary. */
+export interface Clock {
+  now(): number;
+}
+
+/** Cryptographically secure random bytes (node:crypto randomBytes in production). */
+export type RandomSource = (byteLength: number) => Uint8Array;
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface NewUser extends UserRecord {
+  /** Case-folded username: the unique lookup key. */
+  usernameKey: string;
+}
+
+export interface UserStore {
+  /** Returns false when the username key is already taken (unique-key insert, no read-then-write). */
+  createUser(user: NewUser): Promise<boolean>;
+  findUserByUsernameKey(usernameKey: string): Promise<UserRecord | null>;
+  findUserById(id: string): Promise<UserRecord | null>;
+  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+}
+
+export interface TOTPFactorRecord {
+  userId: string;
+  sealedSecret: string;
+  lastUsedStep: number;
+  createdAt: number;
+}
+
+export interface PendingEnrollmentRecord {
+  userId: string;
+  sealedSecret: string;
+  expiresAt: number;
+}
+
+export interface ActivateFactorInput {
+  userId: string;
+  sealedSecret: string;
+  /** The step of the confirming code: seeds the replay guard (R7). */
+  usedStep: number;
+  recoveryCodeHashes: string[];
+  now: number;
+}
+
+export interface TOTPStore {
+  findFactor(userId: string): Promise<TOTPFactorRecord | null>;
+  findPendingEnrollment(userId: string, now: number): Promise<PendingEnrollmentRecord | null>;
+  /** Replaces any pending enrollment of the user (R24: a new QR code is a new secret). */
+  savePendingEnrollment(record: PendingEnrollmentRecord): Promise<void>;
+  /**
+   * In one transaction: insert the active factor only if the user has none, delete the pending
+   * enrollment, replace the recovery codes. False when a factor already existed.
+   */
+  activateFactor(input: ActivateFactorInput): Promise<boolean>;
+  /** Compare-and-set `last_used_step` (R6): true only if `step` is newer than the last used one. */
+  consumeStep(userId: string, step: number): Promise<boolean>;
+}
+
+export interface RecoveryCodeRecord {
+  id: string;
+  codeHash: string;
+}
+
+export interface RecoveryCodeStore {
+  listUnused(userId: string): Promise<RecoveryCodeRecord[]>;
+  /** Marks the code used; true only for the one caller whose update changed the row (R20). */
+  consume(codeId: string, now: number): Promise<boolean>;
+}
+
+export type SessionLevel = "pending" | "full";
+
+export interface SessionRecord {
+  /** SHA-256 of the token, hex. The token itself is never stored (R31). */
+  idHash: string;
+  userId: string;
+  level: SessionLevel;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Absolute expiry; idle expiry is checked against lastSeenAt. */
+  expiresAt: number;
+  /** Where to go after the second factor; validated before it is stored (R45). */
+  nextPath: string;
+  /** Sealed one-time payload (new recovery codes to show once). */
+  flash: string | null;
+}
+
+export interface SessionStore {
+  createSession(session: SessionRecord): Promise<void>;
+  /** The live session for this hash, or null when unknown, expired or idle too long. */
+  findSession(idHash: string, now: number, idleTimeoutMs: number): Promise<SessionRecord | null>;
+  touchSession(idHash: string, now: number): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  /**
+   * Deletes the old session and creates its successor in one transaction (R32). False, and no
+   * successor, when the old session was already gone: one challenge yields at most one session.
+   */
+  replaceSession(oldIdHash: string, next: SessionRecord): Promise<boolean>;
+  /** Reads and clears the flash in one statement, so it is shown once. */
+  takeFlash(idHash: string): Promise<string | null>;
+  deleteExpiredSessions(now: number, idleTimeoutMs: number): Promise<number>;
+}
+
+export type ThrottleDecision =
+  | { allowed: true }
+  | { allowed: false; retryAfterSeconds: number; hardLocked: boolean };
+
+export interface SecondFactorThrottlePolicy {
+  /** Consecutive failures before the first lock (contract: 5). */
+  freeAttempts: number;
+  firstLockSeconds: number;
+  maxLockSeconds: number;
+  /** Consecutive failures after which only an administrator unlocks (contract: 100). */
+  hardLockFailures: number;
+}
+
+/**
+ * Account-scoped second-factor throttle (R10-R13). `charge` counts the attempt as a failure
+ * before the code is evaluated and sets the lock in the same atomic statement, so parallel
+ * requests cannot all be evaluated; `reset` follows a full sign-in only.
+ */
+export interface SecondFactorThrottle {
+  charge(userId: string, now: number): Promise<ThrottleDecision>;
+  reset(userId: string): Promise<void>;
+  unlock(userId: string): Promise<void>;
+}
+
+/** Fixed-window failure counter for the password step (contract: Throttling, Password). */
+export interface LoginThrottle {
+  /** Counts an attempt for these keys; refused when any key is over its limit in its window. */
+  charge(keys: LoginThrottleKey[], now: number): Promise<ThrottleDecision>;
+  /** Takes back the charge of a successful attempt: only failures count. */
+  refund(keys: LoginThrottleKey[], now: number): Promise<void>;
+}
+
+export interface LoginThrottleKey {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+export interface HealthCheck {
+  ping(): Promise<void>;
+}
+
+export type SecurityEventType =
+  | "registered"
+  | "password-accepted"
+  | "password-rejected"
+  | "password-throttled"
+  | "second-factor-accepted"
+  | "second-factor-rejected"
+  | "second-factor-replayed"
+  | "second-factor-locked"
+  | "recovery-code-used"
+  | "recovery-code-rejected"
+  | "two-factor-enabled"
+  | "signed-out";
+
+/** R53: security events, never carrying a secret, code or token. */
+export interface SecurityEvent {
+  type: SecurityEventType;
+  userId?: string;
+  /** Non-secret detail, e.g. the number of recovery codes left. */
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface SecurityEventSink {
+  record(event: SecurityEvent): void;
+}

@@ -1,0 +1,98 @@
+// Server-side sessions (R31-R36): tokens live only in the cookie, their hashes only in the store,
+// and every privilege change issues a new token and deletes the old one.
+import { ErrorCode, GatehouseError } from "./errors.js";
+import type { Clock, RandomSource, SessionRecord, SessionStore } from "./ports.js";
+import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
+
+export interface SessionTimeouts {
+  /** R35: idle timeout of a full session. */
+  idleMs: number;
+  /** R35: absolute lifetime of a full session. */
+  absoluteMs: number;
+  /** R33: lifetime of a password-only session. */
+  pendingMs: number;
+}
+
+export const DEFAULT_SESSION_TIMEOUTS: SessionTimeouts = {
+  idleMs: 30 * 60_000,
+  absoluteMs: 12 * 60 * 60_000,
+  pendingMs: 5 * 60_000,
+};
+
+/** Sliding the idle window costs a write; once a minute is precise enough for a 30-minute limit. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface IssuedSession {
+  token: string;
+  session: SessionRecord;
+}
+
+export interface SessionManager {
+  resolve(token: string | undefined): Promise<SessionRecord | null>;
+  startPending(userId: string, nextPath: string, previous: SessionRecord | null): Promise<IssuedSession>;
+  promote(pending: SessionRecord, flash: string | null): Promise<IssuedSession>;
+  end(session: SessionRecord): Promise<void>;
+  takeFlash(session: SessionRecord): Promise<string | null>;
+}
+
+export function createSessionManager(deps: {
+  store: SessionStore;
+  clock: Clock;
+  random: RandomSource;
+  timeouts: SessionTimeouts;
+}): SessionManager {
+  const { store, clock, random, timeouts } = deps;
+
+  function issue(userId: string, level: SessionRecord["level"], nextPath: string, flash: string | null): IssuedSession {
+    const token = createSessionToken(random);
+    const now = clock.now();
+    const lifetime = level === "pending" ? timeouts.pendingMs : timeouts.absoluteMs;
+    return {
+      token,
+      session: {
+        idHash: hashSessionToken(token),
+        userId,
+        level,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + lifetime,
+        nextPath,
+        flash,
+      },
+    };
+  }
+
+  return {
+    async resolve(token) {
+      if (token === undefined || !isWellFormedToken(token)) return null;
+      const now = clock.now();
+      const session = await store.findSession(hashSessionToken(token), now, timeouts.idleMs);
+      if (session && now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
+        await store.touchSession(session.idHash, now);
+      }
+      return session;
+    },
+
+    async startPending(userId, nextPath, previous) {
+      const issued = issue(userId, "pending", nextPath, null);
+      // A previous session (say, a half-finished sign-in) is replaced; if it is already gone,
+      // the password step still stands on its own.
+      if (!previous || !(await store.replaceSession(previous.idHash, issued.session))) {
+        await store.createSession(issued.session);
+      }
+      return issued;
+    },
+
+    async promote(pending, flash) {
+      const issued = issue(pending.userId, "full", pending.nextPath, flash);
+      if (!(await store.replaceSession(pending.idHash, issued.session))) {
+        // Ended, or already promoted by a concurrent request: one challenge, one session.
+        throw new GatehouseError(ErrorCode.SESSION_EXPIRED, "Your sign-in has expired. Sign in again.");
+      }
+      return issued;
+    },
+
+    end: (session) => store.deleteSession(session.idHash),
+    takeFlash: (session) => store.takeFlash(session.idHash),
+  };
+}

@@ -1,0 +1,177 @@
+// Enrollment, code challenge and recovery codes. Every path that accepts a second factor goes
+// through `guarded`: charge the account's throttle first, then check (R10, R14, R21).
+import { encodeBase32 } from "./base32.js";
+import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
+import { createTOTPKeyURI } from "./key-uri.js";
+import type { PasswordHasher } from "./password.js";
+import type {
+  Clock,
+  RandomSource,
+  RecoveryCodeStore,
+  SecondFactorThrottle,
+  SecurityEventSink,
+  TOTPStore,
+} from "./ports.js";
+import { generateRecoveryCodes, normalizeRecoveryCode } from "./recovery-codes.js";
+import type { Sealer } from "./seal.js";
+import { parseOTPInput, verifyTOTP } from "./totp.js";
+
+/** R4: 160-bit secrets, the length Google Authenticator and RFC 4226 recommend. */
+const SECRET_BYTES = 20;
+
+export interface TwoFactorOptions {
+  issuer: string;
+  /** R24: how long a shown but unconfirmed secret stays valid. */
+  enrollmentTTLms: number;
+}
+
+export interface EnrollmentView {
+  secretBase32: string;
+  keyURI: string;
+  expiresAt: number;
+}
+
+export interface TwoFactorDeps {
+  totp: TOTPStore;
+  recoveryCodes: RecoveryCodeStore;
+  throttle: SecondFactorThrottle;
+  sealer: Sealer;
+  recoveryCodeHasher: PasswordHasher;
+  clock: Clock;
+  random: RandomSource;
+  events: SecurityEventSink;
+}
+
+const invalidCode = () => new GatehouseError(ErrorCode.INVALID_CODE, "That code is not right. Try the current code.");
+
+/** R27: the secret is bound to its user, so a sealed value copied to another row does not open. */
+const secretAAD = (userId: string) => `totp-secret:${userId}`;
+
+export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) {
+  const { totp, recoveryCodes, throttle, sealer, recoveryCodeHasher, clock, random, events } = deps;
+
+  /** Charges the throttle, runs the check, and resets the count only when the check passed. */
+  async function guarded<T>(userId: string, check: () => Promise<T>): Promise<T> {
+    const decision = await throttle.charge(userId, clock.now());
+    if (!decision.allowed) {
+      events.record({ type: "second-factor-locked", userId, detail: { hardLocked: decision.hardLocked } });
+      throw new ThrottledError(decision.retryAfterSeconds);
+    }
+    const result = await check();
+    // R13: only a full sign-in (password earlier in this session, this factor now) resets it.
+    await throttle.reset(userId);
+    return result;
+  }
+
+  function openSecret(userId: string, sealed: string): Uint8Array {
+    const secret = sealer.open(sealed, secretAAD(userId));
+    if (!secret) throw new Error("a stored TOTP secret does not open with the configured keys");
+    return secret;
+  }
+
+  function matchStep(secret: Uint8Array, input: string): number | null {
+    const code = parseOTPInput(input);
+    return code === null ? null : verifyTOTP(secret, code, clock.now() / 1000);
+  }
+
+  function viewOf(username: string, secret: Uint8Array, expiresAt: number): EnrollmentView {
+    return {
+      secretBase32: encodeBase32(secret),
+      keyURI: createTOTPKeyURI({ issuer: options.issuer, accountName: username, secret }),
+      expiresAt,
+    };
+  }
+
+  async function startEnrollment(userId: string, username: string): Promise<EnrollmentView> {
+    const secret = random(SECRET_BYTES);
+    const expiresAt = clock.now() + options.enrollmentTTLms;
+    await totp.savePendingEnrollment({ userId, sealedSecret: sealer.seal(secret, secretAAD(userId)), expiresAt });
+    return viewOf(username, secret, expiresAt);
+  }
+
+  return {
+    async isEnrolled(userId: string): Promise<boolean> {
+      return (await totp.findFactor(userId)) !== null;
+    },
+
+    /** R24: the same pending secret on every reload until it is confirmed or expires. */
+    async currentEnrollment(userId: string, username: string): Promise<EnrollmentView> {
+      const pending = await totp.findPendingEnrollment(userId, clock.now());
+      if (pending) return viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt);
+      return startEnrollment(userId, username);
+    },
+
+    /** Copenhagen Book MFA: a new QR code means a new secret; the pending one is replaced. */
+    restartEnrollment: startEnrollment,
+
+    /**
+     * Confirms the pending secret with a code from the app; the code's step seeds the replay
+     * guard (R7). Returns the new recovery codes, to be shown once. False: already enrolled.
+     */
+    async confirmEnrollment(userId: string, input: string): Promise<string[] | null> {
+      return guarded(userId, async () => {
+        const pending = await totp.findPendingEnrollment(userId, clock.now());
+        if (!pending) {
+          throw new GatehouseError(ErrorCode.ENROLLMENT_EXPIRED, "The setup key expired. Scan the new QR code.");
+        }
+        const step = matchStep(openSecret(userId, pending.sealedSecret), input);
+        if (step === null) {
+          events.record({ type: "second-factor-rejected", userId, detail: { during: "enrollment" } });
+          throw invalidCode();
+        }
+        const codes = generateRecoveryCodes(random);
+        const hashes = await Promise.all(
+          codes.map((code) => recoveryCodeHasher.hash(normalizeRecoveryCode(code) ?? code)),
+        );
+        const activated = await totp.activateFactor({
+          userId,
+          sealedSecret: pending.sealedSecret,
+          usedStep: step,
+          recoveryCodeHashes: hashes,
+          now: clock.now(),
+        });
+        if (!activated) return null;
+        events.record({ type: "two-factor-enabled", userId });
+        return codes;
+      });
+    },
+
+    /** The sign-in challenge (R5, R6, R8): ±1 step, each step usable once per account. */
+    async verifyCode(userId: string, input: string): Promise<void> {
+      await guarded(userId, async () => {
+        const factor = await totp.findFactor(userId);
+        const step = factor ? matchStep(openSecret(userId, factor.sealedSecret), input) : null;
+        if (step === null) {
+          events.record({ type: "second-factor-rejected", userId });
+          throw invalidCode();
+        }
+        if (!(await totp.consumeStep(userId, step))) {
+          events.record({ type: "second-factor-replayed", userId, detail: { step } });
+          throw invalidCode();
+        }
+        events.record({ type: "second-factor-accepted", userId });
+      });
+    },
+
+    /** R20, R21: single use, atomic, on the same throttle as codes. Returns how many are left. */
+    async useRecoveryCode(userId: string, input: string): Promise<number> {
+      return guarded(userId, async () => {
+        const normalized = normalizeRecoveryCode(input);
+        const unused = await recoveryCodes.listUnused(userId);
+        const matches = await Promise.all(
+          unused.map((record) => (normalized ? recoveryCodeHasher.verify(record.codeHash, normalized) : false)),
+        );
+        const match = unused.find((_, index) => matches[index]);
+        if (!match || !(await recoveryCodes.consume(match.id, clock.now()))) {
+          events.record({ type: "recovery-code-rejected", userId });
+          throw new GatehouseError(ErrorCode.INVALID_RECOVERY_CODE, "That recovery code is not valid or was already used.");
+        }
+        const remaining = unused.length - 1;
+        events.record({ type: "recovery-code-used", userId, detail: { remaining } });
+        return remaining;
+      });
+    },
+  };
+}
+
+export type TwoFactor = ReturnType<typeof createTwoFactor>;

@@ -1,0 +1,52 @@
+// The SQL is written once, here and in the modules it gathers; each dialect is a small shim
+// (sqlite.ts now, postgres.ts later) that hands in a Kysely instance.
+import { Migrator, sql, type Kysely } from "kysely";
+import type {
+  HealthCheck,
+  LoginThrottle,
+  RecoveryCodeStore,
+  SecondFactorThrottle,
+  SecondFactorThrottlePolicy,
+  SessionStore,
+  TOTPStore,
+  UserStore,
+} from "../core/ports.js";
+import { migrationProvider } from "./migrations.js";
+import type { Database } from "./schema.js";
+import { createSessionStore } from "./sessions.js";
+import { createLoginThrottle, createSecondFactorThrottle } from "./throttle.js";
+import { createRecoveryCodeStore, createTOTPStore } from "./totp.js";
+import { createUserStore } from "./users.js";
+
+export interface Store {
+  users: UserStore;
+  totp: TOTPStore;
+  recoveryCodes: RecoveryCodeStore;
+  sessions: SessionStore;
+  secondFactorThrottle: SecondFactorThrottle;
+  loginThrottle: LoginThrottle;
+  health: HealthCheck;
+  close(): Promise<void>;
+}
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error("database migration failed");
+}
+
+export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFactorThrottlePolicy): Store {
+  return {
+    users: createUserStore(db),
+    totp: createTOTPStore(db),
+    recoveryCodes: createRecoveryCodeStore(db),
+    sessions: createSessionStore(db),
+    secondFactorThrottle: createSecondFactorThrottle(db, throttlePolicy),
+    loginThrottle: createLoginThrottle(db),
+    health: {
+      async ping() {
+        await sql`SELECT 1`.execute(db);
+      },
+    },
+    close: () => db.destroy(),
+  };
+}

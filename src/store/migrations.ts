@@ -1,0 +1,79 @@
+// Migrations live in code (not a folder scan) so they ship inside the compiled package and run
+// the same on SQLite and PostgreSQL. Append new ones; never edit an applied one.
+import type { Kysely, Migration, MigrationProvider } from "kysely";
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("users")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("username", "text", (c) => c.notNull())
+      .addColumn("username_key", "text", (c) => c.notNull().unique())
+      .addColumn("password_hash", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable("totp_factors")
+      .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+      .addColumn("sealed_secret", "text", (c) => c.notNull())
+      // R6: NOT NULL with -1 so the compare-and-set `last_used_step < step` needs no NULL case.
+      .addColumn("last_used_step", "bigint", (c) => c.notNull().defaultTo(-1))
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable("pending_enrollments")
+      .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+      .addColumn("sealed_secret", "text", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable("recovery_codes")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+      .addColumn("code_hash", "text", (c) => c.notNull())
+      .addColumn("used_at", "bigint")
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("recovery_codes_user").on("recovery_codes").column("user_id").execute();
+
+    await db.schema
+      .createTable("sessions")
+      .addColumn("id_hash", "text", (c) => c.primaryKey())
+      .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+      .addColumn("level", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("last_seen_at", "bigint", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .addColumn("next_path", "text", (c) => c.notNull())
+      .addColumn("flash", "text")
+      .execute();
+    await db.schema.createIndex("sessions_user").on("sessions").column("user_id").execute();
+    await db.schema.createIndex("sessions_expiry").on("sessions").column("expires_at").execute();
+
+    await db.schema
+      .createTable("second_factor_throttle")
+      .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+      .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("locked_until", "bigint", (c) => c.notNull().defaultTo(0))
+      .addColumn("lock_seconds", "integer", (c) => c.notNull().defaultTo(0))
+      .execute();
+
+    await db.schema
+      .createTable("login_throttle")
+      .addColumn("key", "text", (c) => c.primaryKey())
+      .addColumn("window_start", "bigint", (c) => c.notNull())
+      .addColumn("count", "integer", (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  "0001_initial": initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

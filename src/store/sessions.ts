@@ -1,0 +1,86 @@
+import type { Kysely } from "kysely";
+import type { SessionRecord, SessionStore } from "../core/ports.js";
+import type { Database, SessionsTable } from "./schema.js";
+
+function toRow(session: SessionRecord): SessionsTable {
+  return {
+    id_hash: session.idHash,
+    user_id: session.userId,
+    level: session.level,
+    created_at: session.createdAt,
+    last_seen_at: session.lastSeenAt,
+    expires_at: session.expiresAt,
+    next_path: session.nextPath,
+    flash: session.flash,
+  };
+}
+
+function toSession(row: SessionsTable): SessionRecord {
+  return {
+    idHash: row.id_hash,
+    userId: row.user_id,
+    level: row.level,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    nextPath: row.next_path,
+    flash: row.flash,
+  };
+}
+
+export function createSessionStore(db: Kysely<Database>): SessionStore {
+  return {
+    async createSession(session) {
+      await db.insertInto("sessions").values(toRow(session)).execute();
+    },
+
+    async findSession(idHash, now, idleTimeoutMs) {
+      const row = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("id_hash", "=", idHash)
+        .where("expires_at", ">", now)
+        .where("last_seen_at", ">", now - idleTimeoutMs)
+        .executeTakeFirst();
+      return row ? toSession(row) : null;
+    },
+
+    async touchSession(idHash, now) {
+      await db.updateTable("sessions").set({ last_seen_at: now }).where("id_hash", "=", idHash).execute();
+    },
+
+    async deleteSession(idHash) {
+      await db.deleteFrom("sessions").where("id_hash", "=", idHash).execute();
+    },
+
+    async replaceSession(oldIdHash, next) {
+      return db.transaction().execute(async (trx) => {
+        const deleted = await trx.deleteFrom("sessions").where("id_hash", "=", oldIdHash).executeTakeFirst();
+        if (deleted.numDeletedRows !== 1n) return false;
+        await trx.insertInto("sessions").values(toRow(next)).execute();
+        return true;
+      });
+    },
+
+    async takeFlash(idHash) {
+      const row = await db.selectFrom("sessions").select("flash").where("id_hash", "=", idHash).executeTakeFirst();
+      if (!row?.flash) return null;
+      // Compare-and-clear: of two concurrent readers only the one whose update lands shows it.
+      const cleared = await db
+        .updateTable("sessions")
+        .set({ flash: null })
+        .where("id_hash", "=", idHash)
+        .where("flash", "=", row.flash)
+        .executeTakeFirst();
+      return cleared.numUpdatedRows === 1n ? row.flash : null;
+    },
+
+    async deleteExpiredSessions(now, idleTimeoutMs) {
+      const result = await db
+        .deleteFrom("sessions")
+        .where((eb) => eb.or([eb("expires_at", "<=", now), eb("last_seen_at", "<=", now - idleTimeoutMs)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import type { SecondFactorThrottlePolicy } from "../core/ports.js";
+import { createKyselyStore, migrateToLatest, type Store } from "./kysely-store.js";
+import type { Database } from "./schema.js";
+
+/** Opens (creating if needed) the embedded database, in WAL mode, migrated to the latest schema. */
+export async function openSQLiteStore(filename: string, throttlePolicy: SecondFactorThrottlePolicy): Promise<Store> {
+  const database = new BetterSqlite3(filename);
+  database.pragma("journal_mode = WAL");
+  database.pragma("foreign_keys = ON");
+  database.pragma("busy_timeout = 5000");
+  // WAL with synchronous=NORMAL can lose the last commits on power loss; FULL keeps every
+  // acknowledged enrollment and consumed code.
+  database.pragma("synchronous = FULL");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  await migrateToLatest(db);
+  return createKyselyStore(db, throttlePolicy);
+}

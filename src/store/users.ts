@@ -1,0 +1,46 @@
+import type { Kysely } from "kysely";
+import type { NewUser, UserRecord, UserStore } from "../core/ports.js";
+import type { Database, UsersTable } from "./schema.js";
+import { isUniqueViolation } from "./unique-violation.js";
+
+function toUser(row: UsersTable): UserRecord {
+  return { id: row.id, username: row.username, passwordHash: row.password_hash, createdAt: Number(row.created_at) };
+}
+
+export function createUserStore(db: Kysely<Database>): UserStore {
+  return {
+    async createUser(user: NewUser) {
+      try {
+        await db
+          .insertInto("users")
+          .values({
+            id: user.id,
+            username: user.username,
+            username_key: user.usernameKey,
+            password_hash: user.passwordHash,
+            created_at: user.createdAt,
+          })
+          .execute();
+        return true;
+      } catch (error) {
+        // The unique index decides, so two concurrent sign-ups of one name cannot both win.
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+
+    async findUserByUsernameKey(usernameKey) {
+      const row = await db.selectFrom("users").selectAll().where("username_key", "=", usernameKey).executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+
+    async findUserById(id) {
+      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+
+    async updatePasswordHash(userId, passwordHash) {
+      await db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", userId).execute();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// buildApp(options, deps) → a ready Fastify instance, without listening (tests use inject).
+import cookie from "@fastify/cookie";
+import formbody from "@fastify/formbody";
+import helmet from "@fastify/helmet";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { ErrorCode, GatehouseError } from "../core/errors.js";
+import { sessionCookiePolicy } from "./cookies.js";
+import { createCSRF, isAllowedOrigin } from "./csrf.js";
+import type { WebDeps, WebOptions } from "./deps.js";
+import { registerErrorHandling } from "./errors.js";
+import { homeRoutes } from "./routes/home.js";
+import { signInRoutes } from "./routes/sign-in.js";
+import { twoFactorRoutes } from "./routes/two-factor.js";
+import { registerVisitor } from "./visitor.js";
+
+/** Forms here are a few short fields; anything larger is refused with 413 before parsing. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+export async function buildApp(
+  options: WebOptions & { logger: FastifyBaseLogger },
+  deps: WebDeps,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Never trust X-Forwarded-For by default (R48, R50): the client address is the socket peer.
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+  const csrf = createCSRF(deps.csrfKey);
+  const cookiePolicy = sessionCookiePolicy(options.publicURL);
+  const https = options.publicURL?.protocol === "https:";
+
+  // Only urlencoded forms are accepted: JSON, text and multipart get 415.
+  app.removeAllContentTypeParsers();
+  await app.register(formbody);
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    // Chromium sends `Origin: null` on form POSTs under no-referrer; same-origin keeps the real one.
+    referrerPolicy: { policy: "same-origin" },
+    strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
+  });
+
+  registerVisitor(app, deps, cookiePolicy);
+  registerErrorHandling(app, csrf);
+
+  // R29, R59: no page of ours is cached: enrollment keys, codes and protected pages included.
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (!request.url.startsWith("/assets/")) reply.header("cache-control", "no-store");
+    return payload;
+  });
+
+  // R41: every POST carries the synchronizer token and, from a browser, our own Origin.
+  app.addHook("preHandler", async (request) => {
+    if (request.method !== "POST") return;
+    const expectedOrigin = options.publicURL?.origin ?? `${request.protocol}://${request.host}`;
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!isAllowedOrigin(request.headers.origin, expectedOrigin) || !csrf.isValid(request.visitor.cookieToken, body?.["_csrf"])) {
+      throw new GatehouseError(ErrorCode.CSRF_FAILED, "This form has expired or came from another site. Reload the page and try again.");
+    }
+  });
+
+  const routeContext = { deps, csrf, cookie: cookiePolicy };
+  signInRoutes(app, routeContext);
+  twoFactorRoutes(app, routeContext);
+  homeRoutes(app, routeContext);
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { Accounts } from "../core/accounts.js";
+import type { Clock, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
+import type { Sealer } from "../core/seal.js";
+import type { SessionManager } from "../core/sessions.js";
+import type { TwoFactor } from "../core/two-factor.js";
+
+/** Everything the web layer needs, built by the composition root (src/server.ts) or a test. */
+export interface WebDeps {
+  accounts: Accounts;
+  twoFactor: TwoFactor;
+  sessions: SessionManager;
+  users: UserStore;
+  recoveryCodes: RecoveryCodeStore;
+  sealer: Sealer;
+  csrfKey: Uint8Array;
+  health: HealthCheck;
+  clock: Clock;
+  random: RandomSource;
+}
+
+export interface WebOptions {
+  /** GATEHOUSE_PUBLIC_URL: decides the cookie prefix and the expected Origin. */
+  publicURL: URL | undefined;
+}

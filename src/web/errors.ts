@@ -1,0 +1,88 @@
+// THE map from errors to HTTP: status, page and headers live here and nowhere else. Users see a
+// clear message; logs get the error code, never a stack trace with request data or a secret.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ErrorCode, isGatehouseError, ThrottledError } from "../core/errors.js";
+import type { CSRF } from "./csrf.js";
+import type { Html } from "./html.js";
+import { errorPage } from "./views/error.js";
+import { pageContext } from "./visitor.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Re-renders the route's own form with a message, for "same page, clear message" answers. */
+    renderFormError?: (request: FastifyRequest, reply: FastifyReply, message: string) => Promise<Html>;
+  }
+}
+
+export const STATUS: Record<ErrorCode, number> = {
+  MALFORMED_REQUEST: 400,
+  CSRF_FAILED: 403,
+  INVALID_CREDENTIALS: 401,
+  INVALID_CODE: 401,
+  INVALID_RECOVERY_CODE: 401,
+  THROTTLED: 429,
+  USERNAME_TAKEN: 400,
+  INVALID_USERNAME: 400,
+  WEAK_PASSWORD: 400,
+  REGISTRATION_CLOSED: 403,
+  ENROLLMENT_EXPIRED: 401,
+  SESSION_EXPIRED: 401,
+  STORE_UNAVAILABLE: 503,
+};
+
+/** Errors whose answer is the route's own form again, with the message above it. */
+const FORM_ERRORS = new Set<ErrorCode>([
+  "MALFORMED_REQUEST",
+  "INVALID_CREDENTIALS",
+  "INVALID_CODE",
+  "INVALID_RECOVERY_CODE",
+  "THROTTLED",
+  "USERNAME_TAKEN",
+  "INVALID_USERNAME",
+  "WEAK_PASSWORD",
+  "ENROLLMENT_EXPIRED",
+]);
+
+const TITLES: Record<number, [string, string]> = {
+  400: ["Bad request", "The request could not be understood. Go back and try again."],
+  403: ["Forbidden", "This request was refused. Reload the page and try again."],
+  404: ["Not found", "There is nothing at this address."],
+  405: ["Method not allowed", "This address does not accept that kind of request."],
+  413: ["Request too large", "The form sent was too large."],
+  415: ["Unsupported form", "This address accepts only standard web forms."],
+  429: ["Too many attempts", "Too many attempts. Wait a moment and try again."],
+  500: ["Something went wrong", "Something went wrong on our side. Try again in a moment."],
+  503: ["Temporarily unavailable", "The service is temporarily unavailable. Try again in a moment."],
+};
+
+function titleFor(status: number): [string, string] {
+  return TITLES[status] ?? (status >= 500 ? TITLES[500]! : TITLES[400]!);
+}
+
+async function send(reply: FastifyReply, status: number, body: Html) {
+  return reply.code(status).type("text/html; charset=utf-8").send(body.value);
+}
+
+export function registerErrorHandling(app: FastifyInstance, csrf: CSRF): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (isGatehouseError(error)) {
+      const status = STATUS[error.code];
+      if (error instanceof ThrottledError) reply.header("retry-after", String(error.retryAfterSeconds));
+      request.log.info({ code: error.code, status }, "request refused");
+      const render = request.routeOptions.config.renderFormError;
+      if (render && FORM_ERRORS.has(error.code)) return send(reply, status, await render(request, reply, error.message));
+      return send(reply, status, errorPage(pageContext(request, csrf), status, titleFor(status)[0], error.message));
+    }
+    // Fastify's own client errors (body too large, unsupported media type, bad encoding...).
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: { type: error.name, code: error.code, message: error.message } }, "request failed");
+    else request.log.info({ code: error.code, status }, "client error");
+    const [title, message] = titleFor(status);
+    return send(reply, status, errorPage(pageContext(request, csrf), status, title, message));
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const [title, message] = titleFor(404);
+    return send(reply, 404, errorPage(pageContext(request, csrf), 404, title, message));
+  });
+}

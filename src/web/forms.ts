@@ -1,0 +1,29 @@
+// Form bodies arrive as untrusted strings (or arrays, for repeated fields). Each route declares
+// its fields with zod; anything else is a 400 that changes nothing.
+import { z } from "zod";
+import { ErrorCode, GatehouseError } from "../core/errors.js";
+
+/** A single text field of bounded length without NUL bytes. */
+export function formText(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength)
+    .refine((value) => !value.includes("\u0000"));
+}
+
+export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.join(".") || "form";
+    throw new GatehouseError(ErrorCode.MALFORMED_REQUEST, `The form is incomplete or malformed (${field}).`);
+  }
+  return parsed.data;
+}
+
+export const OTPForm = z.object({ otp: formText(64) });
+export const RecoveryForm = z.object({ recovery_code: formText(64) });
+export const CredentialsForm = z.object({
+  username: formText(256).pipe(z.string().min(1)),
+  password: formText(1024).pipe(z.string().min(1)),
+  next: formText(4096).optional(),
+});

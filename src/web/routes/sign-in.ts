@@ -1,0 +1,76 @@
+// The password step: register, sign in, sign out.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { safeNextPath } from "../../core/redirect.js";
+import { CredentialsForm, parseForm } from "../forms.js";
+import { loginPage, registerPage } from "../views/sign-in.js";
+import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
+
+function queryNext(request: FastifyRequest): string {
+  return safeNextPath((request.query as Record<string, unknown> | undefined)?.["next"]);
+}
+
+/** The submitted username, when it is a plain string, to refill the form after a refusal. */
+function submittedUsername(request: FastifyRequest): string | undefined {
+  const value = (request.body as Record<string, unknown> | undefined)?.["username"];
+  return typeof value === "string" && value.length <= 256 ? value : undefined;
+}
+
+export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
+  const helpers = createRouteHelpers(route);
+  const { deps } = route;
+
+  app.get("/login", async (request, reply) => {
+    const next = queryNext(request);
+    if (helpers.fullSignIn(request)) return redirect(reply, next);
+    return sendPage(reply, loginPage(helpers.context(request, reply), { next }));
+  });
+
+  app.post(
+    "/login",
+    {
+      config: {
+        renderFormError: async (request, reply, error) =>
+          loginPage(helpers.context(request, reply), {
+            error,
+            username: submittedUsername(request),
+            next: safeNextPath((request.body as Record<string, unknown> | undefined)?.["next"]),
+          }),
+      },
+    },
+    async (request, reply) => {
+      const form = parseForm(CredentialsForm, request.body);
+      const user = await deps.accounts.verifyPassword(form.username, form.password, request.ip);
+      const issued = await deps.sessions.startPending(user.id, safeNextPath(form.next), request.visitor.session);
+      helpers.startSession(reply, issued.token);
+      return redirect(reply, await helpers.secondFactorPath(user.id));
+    },
+  );
+
+  app.get("/register", async (request, reply) => {
+    return sendPage(reply, registerPage(helpers.context(request, reply), { next: queryNext(request) }));
+  });
+
+  app.post(
+    "/register",
+    {
+      config: {
+        renderFormError: async (request, reply, error) =>
+          registerPage(helpers.context(request, reply), { error, username: submittedUsername(request) }),
+      },
+    },
+    async (request, reply) => {
+      const form = parseForm(CredentialsForm, request.body);
+      const user = await deps.accounts.register(form.username, form.password);
+      const issued = await deps.sessions.startPending(user.id, safeNextPath(form.next), request.visitor.session);
+      helpers.startSession(reply, issued.token);
+      return redirect(reply, "/2fa/setup");
+    },
+  );
+
+  app.post("/logout", async (request, reply) => {
+    const { session } = request.visitor;
+    if (session) await deps.sessions.end(session);
+    helpers.endSession(reply);
+    return redirect(reply, "/login");
+  });
+}

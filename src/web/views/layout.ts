@@ -1,0 +1,44 @@
+import { html, type Html } from "../html.js";
+
+export interface PageContext {
+  csrfToken: string;
+  /** Shown in the header with a sign-out button when someone is signed in. */
+  username?: string | undefined;
+}
+
+export function layout(title: string, context: PageContext, body: Html): Html {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${title} · gatehouse</title>
+<link rel="stylesheet" href="/assets/style.css">
+</head>
+<body>
+<header>
+  <a class="brand" href="/">gatehouse</a>
+  ${context.username !== undefined ? signOutForm(context.csrfToken) : ""}
+</header>
+<main>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+export function signOutForm(csrfToken: string): Html {
+  return html`<form method="post" action="/logout">
+    <input type="hidden" name="_csrf" value="${csrfToken}">
+    <button type="submit" class="secondary link">Sign out</button>
+  </form>`;
+}
+
+export function errorMessage(message: string | undefined): Html {
+  return message ? html`<p class="error" role="alert" id="form-error">${message}</p>` : html``;
+}
+
+export function csrfField(csrfToken: string): Html {
+  return html`<input type="hidden" name="_csrf" value="${csrfToken}">`;
+}

@@ -1,0 +1,49 @@
+// Who is asking: resolved once per request from the session cookie, server-side only (R55).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { SessionRecord, UserRecord } from "../core/ports.js";
+import { createSessionToken } from "../core/session-tokens.js";
+import { setSessionCookie, type CookiePolicy } from "./cookies.js";
+import type { CSRF } from "./csrf.js";
+import type { WebDeps } from "./deps.js";
+import type { PageContext } from "./views/layout.js";
+
+export interface Visitor {
+  /** The cookie's token: a session's, or an anonymous one that only seeds the CSRF token. */
+  cookieToken: string | undefined;
+  session: SessionRecord | null;
+  user: UserRecord | null;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    visitor: Visitor;
+  }
+}
+
+export function registerVisitor(app: FastifyInstance, deps: WebDeps, cookie: CookiePolicy): void {
+  app.decorateRequest("visitor", null as unknown as Visitor);
+  app.addHook("onRequest", async (request) => {
+    const cookieToken = request.cookies[cookie.name];
+    let session = await deps.sessions.resolve(cookieToken);
+    const user = session ? await deps.users.findUserById(session.userId) : null;
+    if (!user) session = null;
+    request.visitor = { cookieToken, session, user };
+  });
+}
+
+/** Gives an anonymous visitor a cookie token so its forms can carry a CSRF token (R41, login CSRF). */
+export function ensureCookieToken(request: FastifyRequest, reply: FastifyReply, deps: WebDeps, cookie: CookiePolicy) {
+  if (request.visitor.cookieToken === undefined) {
+    const token = createSessionToken(deps.random);
+    setSessionCookie(reply, cookie, token);
+    request.visitor.cookieToken = token;
+  }
+}
+
+export function pageContext(request: FastifyRequest, csrf: CSRF): PageContext {
+  const { cookieToken, session, user } = request.visitor ?? { cookieToken: undefined, session: null, user: null };
+  return {
+    csrfToken: cookieToken ? csrf.tokenFor(cookieToken) : "",
+    username: session && user ? user.username : undefined,
+  };
+}
