@@ -32,6 +32,7 @@ export interface ComposeOptions {
 
 /** R24: an enrollment key shown but not confirmed stays valid this long. */
 const ENROLLMENT_TTL_MS = 15 * 60_000;
+const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export function throttlePolicy(firstLockSeconds: number): SecondFactorThrottlePolicy {
   // Contract: lock after 5 consecutive failures, double each time, cap a day, hard lock at 100.
@@ -43,6 +44,7 @@ export async function composeApp(options: ComposeOptions): Promise<{ app: Fastif
   const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const store = await openSQLiteStore(options.databaseFile, throttlePolicy(options.firstLockSeconds));
   const keys = deriveKeys(options.masterSecret);
+  const timeouts = options.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
   const sealer = createSealer([keys.sealingKey], random);
   const hasher = createPasswordHasher(options.argon2 ?? ARGON2_PRODUCTION);
 
@@ -73,7 +75,7 @@ export async function composeApp(options: ComposeOptions): Promise<{ app: Fastif
       store: store.sessions,
       clock,
       random,
-      timeouts: options.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS,
+      timeouts,
     }),
     users: store.users,
     recoveryCodes: store.recoveryCodes,
@@ -83,6 +85,16 @@ export async function composeApp(options: ComposeOptions): Promise<{ app: Fastif
     clock,
     random,
   });
-  app.addHook("onClose", () => store.close());
+  // Expired rows are refused by every query anyway; sweeping only keeps the tables small.
+  const sweep = () =>
+    store.sweep(clock.now(), timeouts.idleMs, DEFAULT_LOGIN_LIMITS.windowMs).catch((error: unknown) => {
+      logger.warn({ err: { message: (error as Error).message } }, "sweeping expired rows failed");
+    });
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(sweeper);
+    await store.close();
+  });
   return { app, store };
 }

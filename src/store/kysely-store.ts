@@ -26,6 +26,8 @@ export interface Store {
   secondFactorThrottle: SecondFactorThrottle;
   loginThrottle: LoginThrottle;
   health: HealthCheck;
+  /** Deletes what can no longer be used: expired sessions, enrollments and throttle windows. */
+  sweep(now: number, idleTimeoutMs: number, loginWindowMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,17 +37,23 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
 }
 
 export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFactorThrottlePolicy): Store {
+  const sessions = createSessionStore(db);
   return {
     users: createUserStore(db),
     totp: createTOTPStore(db),
     recoveryCodes: createRecoveryCodeStore(db),
-    sessions: createSessionStore(db),
+    sessions,
     secondFactorThrottle: createSecondFactorThrottle(db, throttlePolicy),
     loginThrottle: createLoginThrottle(db),
     health: {
       async ping() {
         await sql`SELECT 1`.execute(db);
       },
+    },
+    async sweep(now, idleTimeoutMs, loginWindowMs) {
+      await sessions.deleteExpiredSessions(now, idleTimeoutMs);
+      await db.deleteFrom("pending_enrollments").where("expires_at", "<=", now).execute();
+      await db.deleteFrom("login_throttle").where("window_start", "<=", now - loginWindowMs).execute();
     },
     close: () => db.destroy(),
   };

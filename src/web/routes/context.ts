@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { SessionRecord, UserRecord } from "../../core/ports.js";
+import { nextStep, type SignInState, type SignInStep } from "../../core/flow.js";
 import { clearSessionCookie, setSessionCookie, type CookiePolicy } from "../cookies.js";
 import type { CSRF } from "../csrf.js";
 import type { WebDeps } from "../deps.js";
@@ -11,11 +11,6 @@ export interface RouteContext {
   deps: WebDeps;
   csrf: CSRF;
   cookie: CookiePolicy;
-}
-
-export interface SignedIn {
-  session: SessionRecord;
-  user: UserRecord;
 }
 
 export function sendPage(reply: FastifyReply, body: Html, status = 200) {
@@ -30,27 +25,45 @@ export function loginURL(next: string): string {
   return `/login?next=${encodeURIComponent(next)}`;
 }
 
+/** The page of each step of the flow; `target` is where the visitor was going. */
+const STEP_PATHS: Record<SignInStep, (target: string) => string> = {
+  password: loginURL,
+  enroll: () => "/2fa/setup",
+  challenge: () => "/2fa",
+  done: (target) => target,
+};
+
 export function createRouteHelpers({ deps, csrf, cookie }: RouteContext) {
+  /** R55: the visitor's place in the sign-in flow, from server-side state only. */
+  async function signInState(request: FastifyRequest): Promise<SignInState> {
+    const { session, user } = request.visitor;
+    if (!session || !user) return { kind: "anonymous" };
+    if (session.level === "full") return { kind: "signed-in", userId: user.id };
+    return { kind: "password-verified", userId: user.id, enrolled: await deps.twoFactor.isEnrolled(user.id) };
+  }
+
   return {
+    signInState,
+
     context(request: FastifyRequest, reply: FastifyReply) {
       ensureCookieToken(request, reply, deps, cookie);
       return pageContext(request, csrf);
     },
 
-    /** Where a password-verified visitor goes next: enroll first, else the code challenge. */
-    async secondFactorPath(userId: string): Promise<string> {
-      return (await deps.twoFactor.isEnrolled(userId)) ? "/2fa" : "/2fa/setup";
+    /**
+     * Lets the request through only when the visitor is at `step` of the flow (R26, R33, R55);
+     * otherwise answers with a redirect to the page of the step they are really at.
+     */
+    async requireStep(request: FastifyRequest, reply: FastifyReply, step: SignInStep, target: string) {
+      const state = await signInState(request);
+      const actual = nextStep(state);
+      const { session, user } = request.visitor;
+      if (actual === step && session && user) return { state, session, user };
+      redirect(reply, STEP_PATHS[actual](target));
+      return null;
     },
 
-    fullSignIn(request: FastifyRequest): SignedIn | null {
-      const { session, user } = request.visitor;
-      return session?.level === "full" && user ? { session, user } : null;
-    },
-
-    pendingSignIn(request: FastifyRequest): SignedIn | null {
-      const { session, user } = request.visitor;
-      return session?.level === "pending" && user ? { session, user } : null;
-    },
+    stepPath: (step: SignInStep, target: string) => STEP_PATHS[step](target),
 
     startSession(reply: FastifyReply, token: string) {
       setSessionCookie(reply, cookie, token);

@@ -1,30 +1,21 @@
 // The protected pages, health check and the stylesheet.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { accountPage, homePage } from "../views/home.js";
 import { STYLESHEET } from "../views/style.js";
-import { createRouteHelpers, loginURL, redirect, sendPage, type RouteContext } from "./context.js";
+import { createRouteHelpers, sendPage, type RouteContext } from "./context.js";
 
 export function homeRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
   const { deps } = route;
 
-  /** A full sign-in, or a redirect to the step still missing (contract: GET /). */
-  async function requireFullSignIn(request: FastifyRequest, reply: FastifyReply, path: string) {
-    const signedIn = helpers.fullSignIn(request);
-    if (signedIn) return signedIn;
-    const pending = helpers.pendingSignIn(request);
-    redirect(reply, pending ? await helpers.secondFactorPath(pending.user.id) : loginURL(path));
-    return null;
-  }
-
   app.get("/", async (request, reply) => {
-    const signedIn = await requireFullSignIn(request, reply, "/");
+    const signedIn = await helpers.requireStep(request, reply, "done", "/");
     if (!signedIn) return reply;
     return sendPage(reply, homePage({ ...helpers.context(request, reply), username: signedIn.user.username }));
   });
 
   app.get("/account", async (request, reply) => {
-    const signedIn = await requireFullSignIn(request, reply, "/account");
+    const signedIn = await helpers.requireStep(request, reply, "done", "/account");
     if (!signedIn) return reply;
     const [enrolled, unused] = await Promise.all([
       deps.twoFactor.isEnrolled(signedIn.user.id),

@@ -1,5 +1,6 @@
 // The password step: register, sign in, sign out.
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { nextStep, transition } from "../../core/flow.js";
 import { safeNextPath } from "../../core/redirect.js";
 import { CredentialsForm, parseForm } from "../forms.js";
 import { loginPage, registerPage } from "../views/sign-in.js";
@@ -21,7 +22,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
 
   app.get("/login", async (request, reply) => {
     const next = queryNext(request);
-    if (helpers.fullSignIn(request)) return redirect(reply, next);
+    if ((await helpers.signInState(request)).kind === "signed-in") return redirect(reply, next);
     return sendPage(reply, loginPage(helpers.context(request, reply), { next }));
   });
 
@@ -40,9 +41,12 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
       const user = await deps.accounts.verifyPassword(form.username, form.password, request.ip);
-      const issued = await deps.sessions.startPending(user.id, safeNextPath(form.next), request.visitor.session);
+      const next = safeNextPath(form.next);
+      const enrolled = await deps.twoFactor.isEnrolled(user.id);
+      const state = transition(await helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
+      const issued = await deps.sessions.startPending(user.id, next, request.visitor.session);
       helpers.startSession(reply, issued.token);
-      return redirect(reply, await helpers.secondFactorPath(user.id));
+      return redirect(reply, helpers.stepPath(nextStep(state), next));
     },
   );
 

@@ -2,38 +2,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { renderQRCodePNGDataURL } from "../../core/qr.js";
 import { safeNextPath } from "../../core/redirect.js";
-import type { SessionRecord } from "../../core/ports.js";
+import { transition, type SignInEvent, type SignInState } from "../../core/flow.js";
+import type { SessionRecord, UserRecord } from "../../core/ports.js";
 import { OTPForm, parseForm, RecoveryForm } from "../forms.js";
 import { challengePage, recoveryCodesPage, setupPage } from "../views/two-factor.js";
-import { createRouteHelpers, loginURL, redirect, sendPage, type RouteContext, type SignedIn } from "./context.js";
+import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
 const flashAAD = (userId: string) => `recovery-codes-flash:${userId}`;
 
 export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
   const { deps } = route;
-
-  /**
-   * R26, R33: the 2FA pages serve only a password-verified session, and only the step it is on.
-   * Returns the sign-in when `step` is the visitor's current step, else answers with a redirect.
-   */
-  async function gate(request: FastifyRequest, reply: FastifyReply, step: "/2fa" | "/2fa/setup") {
-    if (helpers.fullSignIn(request)) {
-      redirect(reply, "/");
-      return null;
-    }
-    const pending = helpers.pendingSignIn(request);
-    if (!pending) {
-      redirect(reply, loginURL("/"));
-      return null;
-    }
-    const current = await helpers.secondFactorPath(pending.user.id);
-    if (current !== step) {
-      redirect(reply, current);
-      return null;
-    }
-    return pending;
-  }
 
   async function renderSetup(request: FastifyRequest, reply: FastifyReply, error?: string) {
     const { user } = request.visitor;
@@ -48,14 +27,20 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
   }
 
   /** R32: the second factor passed; a new session token replaces the pending one. */
-  async function completeSignIn(reply: FastifyReply, pending: SessionRecord, flash: string | null) {
-    const issued = await deps.sessions.promote(pending, flash);
+  async function completeSignIn(
+    reply: FastifyReply,
+    pending: { state: SignInState; session: SessionRecord },
+    event: SignInEvent,
+    flash: string | null,
+  ) {
+    transition(pending.state, event);
+    const issued = await deps.sessions.promote(pending.session, flash);
     helpers.startSession(reply, issued.token);
     return issued.session;
   }
 
   app.get("/2fa/setup", async (request, reply) => {
-    if (!(await gate(request, reply, "/2fa/setup"))) return reply;
+    if (!(await helpers.requireStep(request, reply, "enroll", "/"))) return reply;
     return sendPage(reply, await renderSetup(request, reply));
   });
 
@@ -63,26 +48,26 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
     "/2fa/setup",
     { config: { renderFormError: (request, reply, error) => renderSetup(request, reply, error) } },
     async (request, reply) => {
-      const pending = await gate(request, reply, "/2fa/setup");
+      const pending = await helpers.requireStep(request, reply, "enroll", "/");
       if (!pending) return reply;
       const { otp } = parseForm(OTPForm, request.body);
       const codes = await deps.twoFactor.confirmEnrollment(pending.user.id, otp);
       if (!codes) return redirect(reply, "/2fa");
       const flash = deps.sealer.seal(Buffer.from(JSON.stringify(codes)), flashAAD(pending.user.id));
-      await completeSignIn(reply, pending.session, flash);
+      await completeSignIn(reply, pending, { type: "enrollment-confirmed" }, flash);
       return redirect(reply, "/2fa/recovery-codes");
     },
   );
 
   app.post("/2fa/setup/new", async (request, reply) => {
-    const pending = await gate(request, reply, "/2fa/setup");
+    const pending = await helpers.requireStep(request, reply, "enroll", "/");
     if (!pending) return reply;
     await deps.twoFactor.restartEnrollment(pending.user.id, pending.user.username);
     return redirect(reply, "/2fa/setup");
   });
 
   app.get("/2fa", async (request, reply) => {
-    if (!(await gate(request, reply, "/2fa"))) return reply;
+    if (!(await helpers.requireStep(request, reply, "challenge", "/"))) return reply;
     return sendPage(reply, challengePage(helpers.context(request, reply)));
   });
 
@@ -91,31 +76,31 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
       challengePage(helpers.context(request, reply), error),
   };
 
-  async function passSecondFactor(request: FastifyRequest, reply: FastifyReply, check: (signIn: SignedIn) => Promise<unknown>) {
-    const pending = await gate(request, reply, "/2fa");
+  async function passSecondFactor(request: FastifyRequest, reply: FastifyReply, check: (user: UserRecord) => Promise<unknown>) {
+    const pending = await helpers.requireStep(request, reply, "challenge", "/");
     if (!pending) return reply;
-    await check(pending);
-    const session = await completeSignIn(reply, pending.session, null);
+    await check(pending.user);
+    const session = await completeSignIn(reply, pending, { type: "second-factor-accepted" }, null);
     return redirect(reply, safeNextPath(session.nextPath));
   }
 
   app.post("/2fa", { config: challengeError }, (request, reply) =>
-    passSecondFactor(request, reply, ({ user }) => {
+    passSecondFactor(request, reply, (user) => {
       const { otp } = parseForm(OTPForm, request.body);
       return deps.twoFactor.verifyCode(user.id, otp);
     }),
   );
 
   app.post("/2fa/recovery", { config: challengeError }, (request, reply) =>
-    passSecondFactor(request, reply, ({ user }) => {
+    passSecondFactor(request, reply, (user) => {
       const form = parseForm(RecoveryForm, request.body);
       return deps.twoFactor.useRecoveryCode(user.id, form.recovery_code);
     }),
   );
 
   app.get("/2fa/recovery-codes", async (request, reply) => {
-    const signedIn = helpers.fullSignIn(request);
-    if (!signedIn) return redirect(reply, loginURL("/"));
+    const signedIn = await helpers.requireStep(request, reply, "done", "/");
+    if (!signedIn) return reply;
     const next = safeNextPath(signedIn.session.nextPath);
     const flash = await deps.sessions.takeFlash(signedIn.session);
     const opened = flash ? deps.sealer.open(flash, flashAAD(signedIn.user.id)) : null;
