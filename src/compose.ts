@@ -7,6 +7,7 @@ import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
 import type { Clock, RandomSource, SecondFactorThrottlePolicy, SecurityEventSink } from "./core/ports.js";
+import { createRememberedDevices } from "./core/remembered-devices.js";
 import { createSealer } from "./core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
 import { createTwoFactor } from "./core/two-factor.js";
@@ -77,6 +78,7 @@ export async function composeApp(options: ComposeOptions): Promise<{ app: Fastif
       random,
       timeouts,
     }),
+    devices: createRememberedDevices({ store: store.devices, clock, random, events, newId: randomUUID }),
     users: store.users,
     recoveryCodes: store.recoveryCodes,
     sealer,

@@ -147,6 +147,26 @@ export interface LoginThrottleKey {
   windowMs: number;
 }
 
+export interface RememberedDeviceRecord {
+  id: string;
+  /** SHA-256 of the device token, hex (R46). */
+  tokenHash: string;
+  userId: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface RememberedDeviceStore {
+  /** Stores the device under the user's current factor version (read in the same statement). */
+  rememberDevice(record: RememberedDeviceRecord): Promise<void>;
+  /**
+   * True when one of the hashes names an unexpired device of this user whose factor version
+   * is still the user's current one (R46, R47).
+   */
+  isRemembered(userId: string, tokenHashes: string[], now: number): Promise<boolean>;
+}
+
 export interface HealthCheck {
   ping(): Promise<void>;
 }
@@ -163,6 +183,8 @@ export type SecurityEventType =
   | "recovery-code-used"
   | "recovery-code-rejected"
   | "two-factor-enabled"
+  | "device-remembered"
+  | "remembered-device-accepted"
   | "signed-out";
 
 /** R53: security events, never carrying a secret, code or token. */

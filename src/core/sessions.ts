@@ -1,7 +1,7 @@
 // Server-side sessions (R31-R36): tokens live only in the cookie, their hashes only in the store,
 // and every privilege change issues a new token and deletes the old one.
 import { ErrorCode, GatehouseError } from "./errors.js";
-import type { Clock, RandomSource, SessionRecord, SessionStore } from "./ports.js";
+import type { Clock, RandomSource, SessionLevel, SessionRecord, SessionStore } from "./ports.js";
 import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
 
 export interface SessionTimeouts {
@@ -29,7 +29,8 @@ export interface IssuedSession {
 
 export interface SessionManager {
   resolve(token: string | undefined): Promise<SessionRecord | null>;
-  startPending(userId: string, nextPath: string, previous: SessionRecord | null): Promise<IssuedSession>;
+  /** A new session after the password step: pending, or full for a remembered browser. */
+  start(level: SessionLevel, userId: string, nextPath: string, previous: SessionRecord | null): Promise<IssuedSession>;
   promote(pending: SessionRecord, flash: string | null): Promise<IssuedSession>;
   end(session: SessionRecord): Promise<void>;
   takeFlash(session: SessionRecord): Promise<string | null>;
@@ -73,8 +74,8 @@ export function createSessionManager(deps: {
       return session;
     },
 
-    async startPending(userId, nextPath, previous) {
-      const issued = issue(userId, "pending", nextPath, null);
+    async start(level, userId, nextPath, previous) {
+      const issued = issue(userId, level, nextPath, null);
       // A previous session (say, a half-finished sign-in) is replaced; if it is already gone,
       // the password step still stands on its own.
       if (!previous || !(await store.replaceSession(previous.idHash, issued.session))) {

@@ -5,6 +5,7 @@ import type {
   HealthCheck,
   LoginThrottle,
   RecoveryCodeStore,
+  RememberedDeviceStore,
   SecondFactorThrottle,
   SecondFactorThrottlePolicy,
   SessionStore,
@@ -13,6 +14,7 @@ import type {
 } from "../core/ports.js";
 import { migrationProvider } from "./migrations.js";
 import type { Database } from "./schema.js";
+import { createRememberedDeviceStore } from "./devices.js";
 import { createSessionStore } from "./sessions.js";
 import { createLoginThrottle, createSecondFactorThrottle } from "./throttle.js";
 import { createRecoveryCodeStore, createTOTPStore } from "./totp.js";
@@ -23,6 +25,7 @@ export interface Store {
   totp: TOTPStore;
   recoveryCodes: RecoveryCodeStore;
   sessions: SessionStore;
+  devices: RememberedDeviceStore;
   secondFactorThrottle: SecondFactorThrottle;
   loginThrottle: LoginThrottle;
   health: HealthCheck;
@@ -43,6 +46,7 @@ export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFa
     totp: createTOTPStore(db),
     recoveryCodes: createRecoveryCodeStore(db),
     sessions,
+    devices: createRememberedDeviceStore(db),
     secondFactorThrottle: createSecondFactorThrottle(db, throttlePolicy),
     loginThrottle: createLoginThrottle(db),
     health: {
@@ -53,6 +57,7 @@ export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFa
     async sweep(now, idleTimeoutMs, loginWindowMs) {
       await sessions.deleteExpiredSessions(now, idleTimeoutMs);
       await db.deleteFrom("pending_enrollments").where("expires_at", "<=", now).execute();
+      await db.deleteFrom("remembered_devices").where("expires_at", "<=", now).execute();
       await db.deleteFrom("login_throttle").where("window_start", "<=", now - loginWindowMs).execute();
     },
     close: () => db.destroy(),

@@ -11,6 +11,8 @@ const initial: Migration = {
       .addColumn("username_key", "text", (c) => c.notNull().unique())
       .addColumn("password_hash", "text", (c) => c.notNull())
       .addColumn("created_at", "bigint", (c) => c.notNull())
+      // R47: bumped when the second factor changes; remembered devices of older versions fail.
+      .addColumn("factor_version", "integer", (c) => c.notNull().defaultTo(0))
       .execute();
 
     await db.schema
@@ -60,6 +62,18 @@ const initial: Migration = {
       .addColumn("locked_until", "bigint", (c) => c.notNull().defaultTo(0))
       .addColumn("lock_seconds", "integer", (c) => c.notNull().defaultTo(0))
       .execute();
+
+    await db.schema
+      .createTable("remembered_devices")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("token_hash", "text", (c) => c.notNull().unique())
+      .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+      .addColumn("factor_version", "integer", (c) => c.notNull())
+      .addColumn("label", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("remembered_devices_user").on("remembered_devices").column("user_id").execute();
 
     await db.schema
       .createTable("login_throttle")

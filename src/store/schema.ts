@@ -8,6 +8,7 @@ export interface UsersTable {
   username_key: string;
   password_hash: string;
   created_at: number;
+  factor_version: Generated<number>;
 }
 
 export interface TOTPFactorsTable {
@@ -49,6 +50,16 @@ export interface SecondFactorThrottleTable {
   lock_seconds: Generated<number>;
 }
 
+export interface RememberedDevicesTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  factor_version: number;
+  label: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface LoginThrottleTable {
   key: string;
   window_start: number;
@@ -63,4 +74,5 @@ export interface Database {
   sessions: SessionsTable;
   second_factor_throttle: SecondFactorThrottleTable;
   login_throttle: LoginThrottleTable;
+  remembered_devices: RememberedDevicesTable;
 }

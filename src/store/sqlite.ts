@@ -1,3 +1,4 @@
+import { closeSync, openSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type { SecondFactorThrottlePolicy } from "../core/ports.js";
@@ -6,6 +7,8 @@ import type { Database } from "./schema.js";
 
 /** Opens (creating if needed) the embedded database, in WAL mode, migrated to the latest schema. */
 export async function openSQLiteStore(filename: string, throttlePolicy: SecondFactorThrottlePolicy): Promise<Store> {
+  // Password hashes and sealed secrets: owner-only. SQLite gives -wal and -shm the same mode.
+  if (filename !== ":memory:") closeSync(openSync(filename, "a", 0o600));
   const database = new BetterSqlite3(filename);
   database.pragma("journal_mode = WAL");
   database.pragma("foreign_keys = ON");

@@ -1,9 +1,9 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import type { NewUser, UserRecord, UserStore } from "../core/ports.js";
 import type { Database, UsersTable } from "./schema.js";
 import { isUniqueViolation } from "./unique-violation.js";
 
-function toUser(row: UsersTable): UserRecord {
+function toUser(row: Selectable<UsersTable>): UserRecord {
   return { id: row.id, username: row.username, passwordHash: row.password_hash, createdAt: Number(row.created_at) };
 }
 

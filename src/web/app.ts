@@ -4,7 +4,7 @@ import formbody from "@fastify/formbody";
 import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ErrorCode, GatehouseError } from "../core/errors.js";
-import { sessionCookiePolicy } from "./cookies.js";
+import { cookiePolicy } from "./cookies.js";
 import { createCSRF, isAllowedOrigin } from "./csrf.js";
 import type { WebDeps, WebOptions } from "./deps.js";
 import { registerErrorHandling } from "./errors.js";
@@ -28,7 +28,7 @@ export async function buildApp(
     return503OnClosing: true,
   });
   const csrf = createCSRF(deps.csrfKey);
-  const cookiePolicy = sessionCookiePolicy(options.publicURL);
+  const cookies = cookiePolicy(options.publicURL);
   const https = options.publicURL?.protocol === "https:";
 
   // Only urlencoded forms are accepted: JSON, text and multipart get 415.
@@ -49,10 +49,11 @@ export async function buildApp(
     },
     // Chromium sends `Origin: null` on form POSTs under no-referrer; same-origin keeps the real one.
     referrerPolicy: { policy: "same-origin" },
+    frameguard: { action: "deny" },
     strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
   });
 
-  registerVisitor(app, deps, cookiePolicy);
+  registerVisitor(app, deps, cookies);
   registerErrorHandling(app, csrf);
 
   // R29, R59: no page of ours is cached: enrollment keys, codes and protected pages included.
@@ -71,7 +72,7 @@ export async function buildApp(
     }
   });
 
-  const routeContext = { deps, csrf, cookie: cookiePolicy };
+  const routeContext = { deps, csrf, cookie: cookies };
   signInRoutes(app, routeContext);
   twoFactorRoutes(app, routeContext);
   homeRoutes(app, routeContext);

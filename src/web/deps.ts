@@ -1,5 +1,6 @@
 import type { Accounts } from "../core/accounts.js";
 import type { Clock, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
+import type { RememberedDevices } from "../core/remembered-devices.js";
 import type { Sealer } from "../core/seal.js";
 import type { SessionManager } from "../core/sessions.js";
 import type { TwoFactor } from "../core/two-factor.js";
@@ -9,6 +10,7 @@ export interface WebDeps {
   accounts: Accounts;
   twoFactor: TwoFactor;
   sessions: SessionManager;
+  devices: RememberedDevices;
   users: UserStore;
   recoveryCodes: RecoveryCodeStore;
   sealer: Sealer;

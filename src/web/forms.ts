@@ -21,6 +21,8 @@ export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.infe
 }
 
 export const OTPForm = z.object({ otp: formText(64) });
+/** Contract: `remember` is an optional checkbox whose only value is 1. */
+export const ChallengeForm = OTPForm.extend({ remember: z.literal("1").optional() });
 export const RecoveryForm = z.object({ recovery_code: formText(64) });
 export const CredentialsForm = z.object({
   username: formText(256).pipe(z.string().min(1)),

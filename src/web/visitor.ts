@@ -23,7 +23,7 @@ declare module "fastify" {
 export function registerVisitor(app: FastifyInstance, deps: WebDeps, cookie: CookiePolicy): void {
   app.decorateRequest("visitor", null as unknown as Visitor);
   app.addHook("onRequest", async (request) => {
-    const cookieToken = request.cookies[cookie.name];
+    const cookieToken = request.cookies[cookie.session];
     let session = await deps.sessions.resolve(cookieToken);
     const user = session ? await deps.users.findUserById(session.userId) : null;
     if (!user) session = null;

@@ -1,6 +1,12 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { nextStep, type SignInState, type SignInStep } from "../../core/flow.js";
-import { clearSessionCookie, setSessionCookie, type CookiePolicy } from "../cookies.js";
+import {
+  addDeviceToken,
+  clearSessionCookie,
+  readDeviceTokens,
+  setSessionCookie,
+  type CookiePolicy,
+} from "../cookies.js";
 import type { CSRF } from "../csrf.js";
 import type { WebDeps } from "../deps.js";
 import type { Html } from "../html.js";
@@ -68,6 +74,12 @@ export function createRouteHelpers({ deps, csrf, cookie }: RouteContext) {
     startSession(reply: FastifyReply, token: string) {
       setSessionCookie(reply, cookie, token);
     },
+
+    rememberBrowser(request: FastifyRequest, reply: FastifyReply, token: string) {
+      addDeviceToken(request, reply, cookie, token);
+    },
+
+    rememberedTokens: (request: FastifyRequest) => readDeviceTokens(request, cookie),
 
     endSession(reply: FastifyReply) {
       clearSessionCookie(reply, cookie);

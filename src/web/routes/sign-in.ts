@@ -43,8 +43,13 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
       const user = await deps.accounts.verifyPassword(form.username, form.password, request.ip);
       const next = safeNextPath(form.next);
       const enrolled = await deps.twoFactor.isEnrolled(user.id);
-      const state = transition(await helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
-      const issued = await deps.sessions.startPending(user.id, next, request.visitor.session);
+      let state = transition(await helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
+      // R46: a browser remembered by this user skips the code; the session is still a new one.
+      if (enrolled && (await deps.devices.isRemembered(user.id, helpers.rememberedTokens(request)))) {
+        state = transition(state, { type: "second-factor-accepted" });
+      }
+      const level = state.kind === "signed-in" ? "full" : "pending";
+      const issued = await deps.sessions.start(level, user.id, next, request.visitor.session);
       helpers.startSession(reply, issued.token);
       return redirect(reply, helpers.stepPath(nextStep(state), next));
     },
@@ -65,7 +70,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
       const user = await deps.accounts.register(form.username, form.password);
-      const issued = await deps.sessions.startPending(user.id, safeNextPath(form.next), request.visitor.session);
+      const issued = await deps.sessions.start("pending", user.id, safeNextPath(form.next), request.visitor.session);
       helpers.startSession(reply, issued.token);
       return redirect(reply, "/2fa/setup");
     },

@@ -4,7 +4,8 @@ import { renderQRCodePNGDataURL } from "../../core/qr.js";
 import { safeNextPath } from "../../core/redirect.js";
 import { transition, type SignInEvent, type SignInState } from "../../core/flow.js";
 import type { SessionRecord, UserRecord } from "../../core/ports.js";
-import { OTPForm, parseForm, RecoveryForm } from "../forms.js";
+import { browserLabel } from "../browser-label.js";
+import { ChallengeForm, OTPForm, parseForm, RecoveryForm } from "../forms.js";
 import { challengePage, recoveryCodesPage, setupPage } from "../views/two-factor.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
@@ -85,9 +86,13 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
   }
 
   app.post("/2fa", { config: challengeError }, (request, reply) =>
-    passSecondFactor(request, reply, (user) => {
-      const { otp } = parseForm(OTPForm, request.body);
-      return deps.twoFactor.verifyCode(user.id, otp);
+    passSecondFactor(request, reply, async (user) => {
+      const form = parseForm(ChallengeForm, request.body);
+      await deps.twoFactor.verifyCode(user.id, form.otp);
+      if (form.remember) {
+        const label = browserLabel(request.headers["user-agent"]);
+        helpers.rememberBrowser(request, reply, await deps.devices.remember(user.id, label));
+      }
     }),
   );
 

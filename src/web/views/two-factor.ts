@@ -57,6 +57,7 @@ ${errorMessage(error)}
 <form method="post" action="/2fa" novalidate>
   ${csrfField(context.csrfToken)}
   ${otpField("6-digit code")}
+  <label class="checkbox"><input type="checkbox" name="remember" value="1"> Don't ask for a code on this browser for 30 days</label>
   <button type="submit">Verify</button>
 </form>
 <details>

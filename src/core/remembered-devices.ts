@@ -1,0 +1,47 @@
+// "Remember this browser" (R46-R48): a 256-bit token in its own cookie, stored as SHA-256 with
+// its user and the user's factor version. It skips only the second factor, only for that user.
+import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
+import type { Clock, RandomSource, RememberedDeviceStore, SecurityEventSink } from "./ports.js";
+
+/** Contract: 30 days at most. */
+export const REMEMBER_DEVICE_MS = 30 * 24 * 60 * 60_000;
+/** A browser shared by a few people keeps one token each; more than this is not a real browser. */
+export const MAX_REMEMBERED_PER_BROWSER = 5;
+const MAX_LABEL_LENGTH = 120;
+
+export function createRememberedDevices(deps: {
+  store: RememberedDeviceStore;
+  clock: Clock;
+  random: RandomSource;
+  events: SecurityEventSink;
+  newId: () => string;
+}) {
+  const { store, clock, random, events, newId } = deps;
+
+  return {
+    async remember(userId: string, label: string): Promise<string> {
+      const token = createSessionToken(random);
+      const now = clock.now();
+      await store.rememberDevice({
+        id: newId(),
+        tokenHash: hashSessionToken(token),
+        userId,
+        label: label.slice(0, MAX_LABEL_LENGTH),
+        createdAt: now,
+        expiresAt: now + REMEMBER_DEVICE_MS,
+      });
+      events.record({ type: "device-remembered", userId });
+      return token;
+    },
+
+    /** R48: trust comes from the token alone, never from the address. */
+    async isRemembered(userId: string, tokens: readonly string[]): Promise<boolean> {
+      const hashes = tokens.filter(isWellFormedToken).slice(0, MAX_REMEMBERED_PER_BROWSER).map(hashSessionToken);
+      const remembered = await store.isRemembered(userId, hashes, clock.now());
+      if (remembered) events.record({ type: "remembered-device-accepted", userId });
+      return remembered;
+    },
+  };
+}
+
+export type RememberedDevices = ReturnType<typeof createRememberedDevices>;
