@@ -66,8 +66,8 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     },
 
     async verifyPassword(username: string, password: string, clientAddress: string): Promise<UserRecord> {
-      const keys = throttleKeys(username, clientAddress);
-      const decision = await throttle.charge(keys, clock.now());
+      const attemptId = newId();
+      const decision = await throttle.charge(attemptId, throttleKeys(username, clientAddress), clock.now());
       if (!decision.allowed) {
         events.record({ type: "password-throttled", detail: { clientAddress } });
         throw new ThrottledError(decision.retryAfterSeconds);
@@ -80,7 +80,7 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
         events.record({ type: "password-rejected", ...(user ? { userId: user.id } : {}), detail: { clientAddress } });
         throw invalidCredentials();
       }
-      await throttle.refund(keys, clock.now());
+      await throttle.refund(attemptId);
       if (hasher.needsRehash(user.passwordHash)) {
         await users.updatePasswordHash(user.id, await hasher.hash(password));
       }

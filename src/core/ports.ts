@@ -133,12 +133,15 @@ export interface SecondFactorThrottle {
   unlock(userId: string): Promise<void>;
 }
 
-/** Fixed-window failure counter for the password step (contract: Throttling, Password). */
+/**
+ * Sliding-window failure counter for the password step (contract: Throttling, Password). An
+ * attempt is charged as a failure before the password is checked and refunded if it was right.
+ */
 export interface LoginThrottle {
-  /** Counts an attempt for these keys; refused when any key is over its limit in its window. */
-  charge(keys: LoginThrottleKey[], now: number): Promise<ThrottleDecision>;
-  /** Takes back the charge of a successful attempt: only failures count. */
-  refund(keys: LoginThrottleKey[], now: number): Promise<void>;
+  /** Refused, and nothing recorded, when any key already holds its limit within its window. */
+  charge(attemptId: string, keys: LoginThrottleKey[], now: number): Promise<ThrottleDecision>;
+  /** Takes back a charged attempt that succeeded: only failures count. */
+  refund(attemptId: string): Promise<void>;
 }
 
 export interface LoginThrottleKey {

@@ -21,7 +21,12 @@ function isSafePath(value: string): boolean {
 
 export function safeNextPath(raw: unknown): string {
   if (typeof raw !== "string" || raw.length === 0 || raw.length > MAX_LENGTH) return FALLBACK;
+  // Lone surrogates cannot be percent-encoded (encodeURIComponent throws on them).
+  if (!raw.isWellFormed()) return FALLBACK;
   const decoded = decodeOnce(raw);
   if (decoded === null) return FALLBACK;
-  return isSafePath(raw) && isSafePath(decoded) ? raw : FALLBACK;
+  if (!isSafePath(raw) || !isSafePath(decoded)) return FALLBACK;
+  // A Location header carries ASCII only: non-ASCII characters (and U+2028 and the like) travel
+  // percent-encoded, exactly as a browser would send them.
+  return raw.replace(/[^\u0000-\u007f]+/gu, (text) => encodeURIComponent(text));
 }

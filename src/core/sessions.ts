@@ -1,7 +1,7 @@
 // Server-side sessions (R31-R36): tokens live only in the cookie, their hashes only in the store,
 // and every privilege change issues a new token and deletes the old one.
 import { ErrorCode, GatehouseError } from "./errors.js";
-import type { Clock, RandomSource, SessionLevel, SessionRecord, SessionStore } from "./ports.js";
+import type { Clock, RandomSource, SecurityEventSink, SessionLevel, SessionRecord, SessionStore } from "./ports.js";
 import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
 
 export interface SessionTimeouts {
@@ -41,8 +41,9 @@ export function createSessionManager(deps: {
   clock: Clock;
   random: RandomSource;
   timeouts: SessionTimeouts;
+  events: SecurityEventSink;
 }): SessionManager {
-  const { store, clock, random, timeouts } = deps;
+  const { store, clock, random, timeouts, events } = deps;
 
   function issue(userId: string, level: SessionRecord["level"], nextPath: string, flash: string | null): IssuedSession {
     const token = createSessionToken(random);
@@ -93,7 +94,10 @@ export function createSessionManager(deps: {
       return issued;
     },
 
-    end: (session) => store.deleteSession(session.idHash),
+    async end(session) {
+      await store.deleteSession(session.idHash);
+      events.record({ type: "signed-out", userId: session.userId });
+    },
     takeFlash: (session) => store.takeFlash(session.idHash),
   };
 }
