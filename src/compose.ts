@@ -77,6 +77,7 @@ export async function composeApp(options: ComposeOptions): Promise<{ app: Fastif
       clock,
       random,
       timeouts,
+      events,
     }),
     devices: createRememberedDevices({ store: store.devices, clock, random, events, newId: randomUUID }),
     users: store.users,

@@ -58,7 +58,7 @@ export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFa
       await sessions.deleteExpiredSessions(now, idleTimeoutMs);
       await db.deleteFrom("pending_enrollments").where("expires_at", "<=", now).execute();
       await db.deleteFrom("remembered_devices").where("expires_at", "<=", now).execute();
-      await db.deleteFrom("login_throttle").where("window_start", "<=", now - loginWindowMs).execute();
+      await db.deleteFrom("login_failures").where("at", "<=", now - loginWindowMs).execute();
     },
     close: () => db.destroy(),
   };

@@ -75,12 +75,15 @@ const initial: Migration = {
       .execute();
     await db.schema.createIndex("remembered_devices_user").on("remembered_devices").column("user_id").execute();
 
+    // Password-step failures as a sliding log: one row per failed attempt and key (R16).
     await db.schema
-      .createTable("login_throttle")
-      .addColumn("key", "text", (c) => c.primaryKey())
-      .addColumn("window_start", "bigint", (c) => c.notNull())
-      .addColumn("count", "integer", (c) => c.notNull())
+      .createTable("login_failures")
+      .addColumn("attempt_id", "text", (c) => c.notNull())
+      .addColumn("key", "text", (c) => c.notNull())
+      .addColumn("at", "bigint", (c) => c.notNull())
+      .addPrimaryKeyConstraint("login_failures_pk", ["attempt_id", "key"])
       .execute();
+    await db.schema.createIndex("login_failures_key_at").on("login_failures").columns(["key", "at"]).execute();
   },
 };
 

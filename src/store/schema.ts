@@ -60,10 +60,10 @@ export interface RememberedDevicesTable {
   expires_at: number;
 }
 
-export interface LoginThrottleTable {
+export interface LoginFailuresTable {
+  attempt_id: string;
   key: string;
-  window_start: number;
-  count: number;
+  at: number;
 }
 
 export interface Database {
@@ -73,6 +73,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   sessions: SessionsTable;
   second_factor_throttle: SecondFactorThrottleTable;
-  login_throttle: LoginThrottleTable;
+  login_failures: LoginFailuresTable;
   remembered_devices: RememberedDevicesTable;
 }

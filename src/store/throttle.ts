@@ -67,51 +67,41 @@ export function createSecondFactorThrottle(
   };
 }
 
-/** Fixed windows per key (contract: 10 per username and address, 100 per address, 15 minutes). */
+/**
+ * A sliding log per key (contract: 10 per username and address, 100 per address, in any 15
+ * minutes). The attempt is written first and then counted, so concurrent attempts can only
+ * refuse each other, never slip past the limit together.
+ */
 export function createLoginThrottle(db: Kysely<Database>): LoginThrottle {
-  async function chargeKey(trx: Kysely<Database>, { key, windowMs }: LoginThrottleKey, now: number) {
-    const expired = sql<boolean>`login_throttle.window_start <= ${now - windowMs}`;
-    return trx
-      .insertInto("login_throttle")
-      .values({ key, window_start: now, count: 1 })
-      .onConflict((oc) =>
-        oc.column("key").doUpdateSet({
-          count: sql`CASE WHEN ${expired} THEN 1 ELSE login_throttle.count + 1 END`,
-          window_start: sql`CASE WHEN ${expired} THEN ${now} ELSE login_throttle.window_start END`,
-        }),
-      )
-      .returning(["count", "window_start"])
-      .executeTakeFirstOrThrow();
+  async function refund(attemptId: string) {
+    await db.deleteFrom("login_failures").where("attempt_id", "=", attemptId).execute();
   }
 
-  async function refund(keys: LoginThrottleKey[], now: number) {
-    for (const { key, windowMs } of keys) {
-      await db
-        .updateTable("login_throttle")
-        .set({ count: sql`count - 1` })
-        .where("key", "=", key)
-        .where("count", ">", 0)
-        .where("window_start", ">", now - windowMs)
-        .execute();
-    }
+  /** Milliseconds until fewer than `limit` earlier failures remain in the window. */
+  async function waitFor({ key, limit, windowMs }: LoginThrottleKey, attemptId: string, now: number) {
+    const earlier = db
+      .selectFrom("login_failures")
+      .where("key", "=", key)
+      .where("at", ">", now - windowMs)
+      .where("attempt_id", "!=", attemptId);
+    const { count } = await earlier.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();
+    const excess = Number(count) - limit;
+    if (excess < 0) return 0;
+    const row = await earlier.select("at").orderBy("at").offset(excess).limit(1).executeTakeFirstOrThrow();
+    return Number(row.at) + windowMs - now;
   }
 
   return {
-    async charge(keys, now): Promise<ThrottleDecision> {
-      const rows = await db.transaction().execute(async (trx) => {
-        const charged = [];
-        for (const key of keys) charged.push({ key, row: await chargeKey(trx, key, now) });
-        return charged;
-      });
+    async charge(attemptId, keys, now): Promise<ThrottleDecision> {
+      await db
+        .insertInto("login_failures")
+        .values(keys.map(({ key }) => ({ attempt_id: attemptId, key, at: now })))
+        .execute();
       let retryAfterMs = 0;
-      for (const { key, row } of rows) {
-        if (Number(row.count) > key.limit) {
-          retryAfterMs = Math.max(retryAfterMs, Number(row.window_start) + key.windowMs - now);
-        }
-      }
+      for (const key of keys) retryAfterMs = Math.max(retryAfterMs, await waitFor(key, attemptId, now));
       if (retryAfterMs === 0) return { allowed: true };
       // A refused attempt was never checked, so it is not a failure.
-      await refund(keys, now);
+      await refund(attemptId);
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)), hardLocked: false };
     },
     refund,

@@ -7,7 +7,8 @@ import { ErrorCode, GatehouseError } from "../core/errors.js";
 import { cookiePolicy } from "./cookies.js";
 import { createCSRF, isAllowedOrigin } from "./csrf.js";
 import type { WebDeps, WebOptions } from "./deps.js";
-import { registerErrorHandling } from "./errors.js";
+import { registerErrorHandling, sendFrameworkError } from "./errors.js";
+import { parseFormStrict } from "./form-parser.js";
 import { homeRoutes } from "./routes/home.js";
 import { signInRoutes } from "./routes/sign-in.js";
 import { twoFactorRoutes } from "./routes/two-factor.js";
@@ -26,6 +27,8 @@ export async function buildApp(
     // Never trust X-Forwarded-For by default (R48, R50): the client address is the socket peer.
     trustProxy: false,
     return503OnClosing: true,
+    // Errors raised before routing (an undecodable URL): the same HTML page as any other 400.
+    frameworkErrors: (error, request, reply) => sendFrameworkError(error, request, reply),
   });
   const csrf = createCSRF(deps.csrfKey);
   const cookies = cookiePolicy(options.publicURL);
@@ -33,7 +36,7 @@ export async function buildApp(
 
   // Only urlencoded forms are accepted: JSON, text and multipart get 415.
   app.removeAllContentTypeParsers();
-  await app.register(formbody);
+  await app.register(formbody, { parser: parseFormStrict });
   await app.register(cookie);
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -63,6 +63,14 @@ async function send(reply: FastifyReply, status: number, body: Html) {
   return reply.code(status).type("text/html; charset=utf-8").send(body.value);
 }
 
+/** For errors Fastify raises before a route runs: no visitor, no CSRF token, just the page. */
+export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  request.log.info({ code: error.code, status }, "client error");
+  const [title, message] = titleFor(status);
+  return send(reply, status, errorPage({ csrfToken: "" }, status, title, message));
+}
+
 export function registerErrorHandling(app: FastifyInstance, csrf: CSRF): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (isGatehouseError(error)) {

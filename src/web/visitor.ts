@@ -1,7 +1,7 @@
 // Who is asking: resolved once per request from the session cookie, server-side only (R55).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { SessionRecord, UserRecord } from "../core/ports.js";
-import { createSessionToken } from "../core/session-tokens.js";
+import { createSessionToken, isWellFormedToken } from "../core/session-tokens.js";
 import { setSessionCookie, type CookiePolicy } from "./cookies.js";
 import type { CSRF } from "./csrf.js";
 import type { WebDeps } from "./deps.js";
@@ -23,7 +23,9 @@ declare module "fastify" {
 export function registerVisitor(app: FastifyInstance, deps: WebDeps, cookie: CookiePolicy): void {
   app.decorateRequest("visitor", null as unknown as Visitor);
   app.addHook("onRequest", async (request) => {
-    const cookieToken = request.cookies[cookie.session];
+    const raw = request.cookies[cookie.session];
+    // Anything but a token of our shape is no cookie at all (and gets a fresh one on a page).
+    const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;
     let session = await deps.sessions.resolve(cookieToken);
     const user = session ? await deps.users.findUserById(session.userId) : null;
     if (!user) session = null;

@@ -10,10 +10,15 @@ function queryNext(request: FastifyRequest): string {
   return safeNextPath((request.query as Record<string, unknown> | undefined)?.["next"]);
 }
 
-/** The submitted username, when it is a plain string, to refill the form after a refusal. */
-function submittedUsername(request: FastifyRequest): string | undefined {
-  const value = (request.body as Record<string, unknown> | undefined)?.["username"];
-  return typeof value === "string" && value.length <= 256 ? value : undefined;
+/** What the refused form held (plain, bounded strings only), to fill it in again. */
+function refill(request: FastifyRequest, error: string) {
+  const body = request.body as Record<string, unknown> | undefined;
+  const username = body?.["username"];
+  return {
+    error,
+    username: typeof username === "string" && username.length <= 256 ? username : undefined,
+    next: safeNextPath(body?.["next"]),
+  };
 }
 
 export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
@@ -31,11 +36,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     {
       config: {
         renderFormError: async (request, reply, error) =>
-          loginPage(helpers.context(request, reply), {
-            error,
-            username: submittedUsername(request),
-            next: safeNextPath((request.body as Record<string, unknown> | undefined)?.["next"]),
-          }),
+          loginPage(helpers.context(request, reply), refill(request, error)),
       },
     },
     async (request, reply) => {
@@ -64,7 +65,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     {
       config: {
         renderFormError: async (request, reply, error) =>
-          registerPage(helpers.context(request, reply), { error, username: submittedUsername(request) }),
+          registerPage(helpers.context(request, reply), refill(request, error)),
       },
     },
     async (request, reply) => {

@@ -38,6 +38,7 @@ export function registerPage(context: PageContext, form: CredentialsForm) {
 ${errorMessage(form.error)}
 <form method="post" action="/register" novalidate>
   ${csrfField(context.csrfToken)}
+  <input type="hidden" name="next" value="${form.next ?? "/"}">
   <label for="username">Username</label>
   <input type="text" id="username" name="username" value="${form.username ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus aria-describedby="username-help">
   <p class="muted" id="username-help">Letters, digits and . _ @ + - (up to 64).</p>
