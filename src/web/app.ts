@@ -5,7 +5,7 @@ import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ErrorCode, GatehouseError } from "../core/errors.js";
 import { cookiePolicy } from "./cookies.js";
-import { createCSRF, isAllowedOrigin } from "./csrf.js";
+import { createCSRF, isSameOrigin } from "./csrf.js";
 import type { WebDeps, WebOptions } from "./deps.js";
 import { registerErrorHandling, sendFrameworkError } from "./errors.js";
 import { parseFormStrict } from "./form-parser.js";
@@ -70,7 +70,7 @@ export async function buildApp(
     if (request.method !== "POST") return;
     const expectedOrigin = options.publicURL?.origin ?? `${request.protocol}://${request.host}`;
     const body = request.body as Record<string, unknown> | undefined;
-    if (!isAllowedOrigin(request.headers.origin, expectedOrigin) || !csrf.isValid(request.visitor.cookieToken, body?.["_csrf"])) {
+    if (!isSameOrigin(request.headers, expectedOrigin) || !csrf.isValid(request.visitor.cookieToken, body?.["_csrf"])) {
       throw new GatehouseError(ErrorCode.CSRF_FAILED, "This form has expired or came from another site. Reload the page and try again.");
     }
   });

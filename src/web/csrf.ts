@@ -22,10 +22,21 @@ export function createCSRF(key: Uint8Array) {
 export type CSRF = ReturnType<typeof createCSRF>;
 
 /**
- * Contract: a POST whose Origin header names another origin is refused. Browsers always send
- * Origin on form POSTs (we use Referrer-Policy: same-origin so it is never "null"); a missing
- * header comes from non-browser clients, which the synchronizer token still covers.
+ * Contract: a POST from another origin is refused. Browsers send `Origin` on every form POST
+ * (Referrer-Policy: same-origin keeps it from being "null"); where it is missing we fall back
+ * to `Referer` (OWASP CSRF cheat sheet). With neither, the client is not a browser riding a
+ * victim's cookies, and the synchronizer token alone decides (see docs/security.md, R41).
  */
-export function isAllowedOrigin(originHeader: string | undefined, expectedOrigin: string): boolean {
-  return originHeader === undefined || originHeader === expectedOrigin;
+export function isSameOrigin(headers: { origin?: string | undefined; referer?: string | undefined }, expectedOrigin: string): boolean {
+  if (headers.origin !== undefined) return headers.origin === expectedOrigin;
+  if (headers.referer !== undefined) return originOf(headers.referer) === expectedOrigin;
+  return true;
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }

@@ -9,6 +9,7 @@ import {
 } from "../cookies.js";
 import type { CSRF } from "../csrf.js";
 import type { WebDeps } from "../deps.js";
+import { openFlash } from "../flash.js";
 import type { Html } from "../html.js";
 import { ensureCookieToken, pageContext } from "../visitor.js";
 
@@ -70,6 +71,15 @@ export function createRouteHelpers({ deps, csrf, cookie }: RouteContext) {
     },
 
     stepPath: (step: SignInStep, target: string) => STEP_PATHS[step](target),
+
+    /** A one-time notice for this page; new recovery codes stay for their own page. */
+    async takeNotice(request: FastifyRequest): Promise<string | undefined> {
+      const { session, user } = request.visitor;
+      if (!session?.flash || !user) return undefined;
+      const flash = openFlash(deps.sealer, user.id, session.flash);
+      if (flash.recoveryCodes || !flash.notice) return undefined;
+      return (await deps.sessions.takeFlash(session)) ? flash.notice : undefined;
+    },
 
     startSession(reply: FastifyReply, token: string) {
       setSessionCookie(reply, cookie, token);

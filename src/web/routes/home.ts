@@ -11,12 +11,14 @@ export function homeRoutes(app: FastifyInstance, route: RouteContext): void {
   app.get("/", async (request, reply) => {
     const signedIn = await helpers.requireStep(request, reply, "done", "/");
     if (!signedIn) return reply;
-    return sendPage(reply, homePage({ ...helpers.context(request, reply), username: signedIn.user.username }));
+    const notice = await helpers.takeNotice(request);
+    return sendPage(reply, homePage({ ...helpers.context(request, reply), username: signedIn.user.username, notice }));
   });
 
   app.get("/account", async (request, reply) => {
     const signedIn = await helpers.requireStep(request, reply, "done", "/account");
     if (!signedIn) return reply;
+    const notice = await helpers.takeNotice(request);
     const [enrolled, unused] = await Promise.all([
       deps.twoFactor.isEnrolled(signedIn.user.id),
       deps.recoveryCodes.listUnused(signedIn.user.id),
@@ -24,7 +26,7 @@ export function homeRoutes(app: FastifyInstance, route: RouteContext): void {
     return sendPage(
       reply,
       accountPage(
-        { ...helpers.context(request, reply), username: signedIn.user.username },
+        { ...helpers.context(request, reply), username: signedIn.user.username, notice },
         { enrolled, recoveryCodesLeft: unused.length },
       ),
     );

@@ -5,11 +5,10 @@ import { safeNextPath } from "../../core/redirect.js";
 import { transition, type SignInEvent, type SignInState } from "../../core/flow.js";
 import type { SessionRecord, UserRecord } from "../../core/ports.js";
 import { browserLabel } from "../browser-label.js";
+import { openFlash, sealFlash } from "../flash.js";
 import { ChallengeForm, OTPForm, parseForm, RecoveryForm } from "../forms.js";
 import { challengePage, recoveryCodesPage, setupPage } from "../views/two-factor.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
-
-const flashAAD = (userId: string) => `recovery-codes-flash:${userId}`;
 
 export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
@@ -54,7 +53,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
       const { otp } = parseForm(OTPForm, request.body);
       const codes = await deps.twoFactor.confirmEnrollment(pending.user.id, otp);
       if (!codes) return redirect(reply, "/2fa");
-      const flash = deps.sealer.seal(Buffer.from(JSON.stringify(codes)), flashAAD(pending.user.id));
+      const flash = sealFlash(deps.sealer, pending.user.id, { recoveryCodes: codes });
       await completeSignIn(reply, pending, { type: "enrollment-confirmed" }, flash);
       return redirect(reply, "/2fa/recovery-codes");
     },
@@ -77,11 +76,17 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
       challengePage(helpers.context(request, reply), error),
   };
 
-  async function passSecondFactor(request: FastifyRequest, reply: FastifyReply, check: (user: UserRecord) => Promise<unknown>) {
+  /** Runs the check; on success the pending session becomes a full one, carrying `notice`. */
+  async function passSecondFactor(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    check: (user: UserRecord) => Promise<string | undefined>,
+  ) {
     const pending = await helpers.requireStep(request, reply, "challenge", "/");
     if (!pending) return reply;
-    await check(pending.user);
-    const session = await completeSignIn(reply, pending, { type: "second-factor-accepted" }, null);
+    const notice = await check(pending.user);
+    const flash = notice ? sealFlash(deps.sealer, pending.user.id, { notice }) : null;
+    const session = await completeSignIn(reply, pending, { type: "second-factor-accepted" }, flash);
     return redirect(reply, safeNextPath(session.nextPath));
   }
 
@@ -93,13 +98,16 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
         const label = browserLabel(request.headers["user-agent"]);
         helpers.rememberBrowser(request, reply, await deps.devices.remember(user.id, label));
       }
+      return undefined;
     }),
   );
 
+  // R23: the user learns how many codes are left, and where to set up a new phone.
   app.post("/2fa/recovery", { config: challengeError }, (request, reply) =>
-    passSecondFactor(request, reply, (user) => {
+    passSecondFactor(request, reply, async (user) => {
       const form = parseForm(RecoveryForm, request.body);
-      return deps.twoFactor.useRecoveryCode(user.id, form.recovery_code);
+      const left = await deps.twoFactor.useRecoveryCode(user.id, form.recovery_code);
+      return `You signed in with a recovery code; ${left} ${left === 1 ? "code is" : "codes are"} left.`;
     }),
   );
 
@@ -107,10 +115,8 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
     const signedIn = await helpers.requireStep(request, reply, "done", "/");
     if (!signedIn) return reply;
     const next = safeNextPath(signedIn.session.nextPath);
-    const flash = await deps.sessions.takeFlash(signedIn.session);
-    const opened = flash ? deps.sealer.open(flash, flashAAD(signedIn.user.id)) : null;
-    if (!opened) return redirect(reply, next);
-    const codes = JSON.parse(Buffer.from(opened).toString("utf8")) as string[];
+    const { recoveryCodes: codes } = openFlash(deps.sealer, signedIn.user.id, await deps.sessions.takeFlash(signedIn.session));
+    if (!codes) return redirect(reply, next);
     return sendPage(reply, recoveryCodesPage(helpers.context(request, reply), codes, next));
   });
 }

@@ -4,6 +4,8 @@ export interface PageContext {
   csrfToken: string;
   /** Shown in the header with a sign-out button when someone is signed in. */
   username?: string | undefined;
+  /** A one-time notice shown above the page (e.g. after a recovery-code sign-in). */
+  notice?: string | undefined;
 }
 
 export function layout(title: string, context: PageContext, body: Html): Html {
@@ -22,6 +24,7 @@ export function layout(title: string, context: PageContext, body: Html): Html {
   ${context.username !== undefined ? signOutForm(context.csrfToken) : ""}
 </header>
 <main>
+${context.notice ? html`<p class="notice" role="status" id="notice">${context.notice}</p>` : ""}
 ${body}
 </main>
 </body>
