@@ -57,6 +57,7 @@ export async function buildApp(
   });
 
   registerVisitor(app, deps, cookies);
+  app.decorateRequest("formAccepted", false);
   registerErrorHandling(app, csrf);
 
   // R29, R59: no page of ours is cached: enrollment keys, codes and protected pages included.
@@ -73,6 +74,7 @@ export async function buildApp(
     if (!isSameOrigin(request.headers, expectedOrigin) || !csrf.isValid(request.visitor.cookieToken, body?.["_csrf"])) {
       throw new GatehouseError(ErrorCode.CSRF_FAILED, "This form has expired or came from another site. Reload the page and try again.");
     }
+    request.formAccepted = true;
   });
 
   const routeContext = { deps, csrf, cookie: cookies };

@@ -8,6 +8,14 @@ import { errorPage } from "./views/error.js";
 import { pageContext } from "./visitor.js";
 
 declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * The POST passed the origin and CSRF checks, so its route may answer with its own form.
+     * Errors raised earlier (an undecodable body) get the generic page: the route's form may
+     * not be the visitor's to see (a setup key, say).
+     */
+    formAccepted: boolean;
+  }
   interface FastifyContextConfig {
     /** Re-renders the route's own form with a message, for "same page, clear message" answers. */
     renderFormError?: (request: FastifyRequest, reply: FastifyReply, message: string) => Promise<Html>;
@@ -78,7 +86,7 @@ export function registerErrorHandling(app: FastifyInstance, csrf: CSRF): void {
       if (error instanceof ThrottledError) reply.header("retry-after", String(error.retryAfterSeconds));
       request.log.info({ code: error.code, status }, "request refused");
       const render = request.routeOptions.config.renderFormError;
-      if (render && FORM_ERRORS.has(error.code)) return send(reply, status, await render(request, reply, error.message));
+      if (render && request.formAccepted && FORM_ERRORS.has(error.code)) return send(reply, status, await render(request, reply, error.message));
       return send(reply, status, errorPage(pageContext(request, csrf), status, titleFor(status)[0], error.message));
     }
     // Fastify's own client errors (body too large, unsupported media type, bad encoding...).

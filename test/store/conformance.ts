@@ -1,0 +1,587 @@
+// One conformance suite for every Store adapter (style: Lucia `adapter-test`). It is handed two
+// Store instances on the same database, as two gatehouse processes would hold, and checks the
+// single-use and throttle guarantees across them: compare-and-set replay guard (R6), atomic
+// recovery-code consumption (R20), one-winner enrollment activation (R7, R58), the account-scoped
+// second-factor throttle (R10-R13, contract "Throttling") and the password-step windows (R16),
+// and the session rules (R31-R35).
+//
+// "Concurrent" here means many calls started together and awaited with Promise.all, spread over
+// both instances; the assertions hold for any interleaving the adapter allows.
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LoginThrottleKey, NewUser, SessionRecord } from "../../src/core/ports.js";
+import type { Store } from "../../src/store/kysely-store.js";
+
+export interface OpenedStores {
+  /** Two independent instances (connections/pools) over one database. */
+  stores: [Store, Store];
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The policy the suite expects the opened stores to use: the contract's numbers (lock after 5,
+ * first lock 30 s, doubling, capped at one day, hard lock at 100), i.e. `throttlePolicy(30)`.
+ */
+export const CONFORMANCE_POLICY = { freeAttempts: 5, firstLockSeconds: 30, maxLockSeconds: 86_400, hardLockFailures: 100 };
+
+const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const DAY = 86_400 * SECOND;
+
+function newUser(name = `user-${randomUUID().slice(0, 8)}`): NewUser {
+  return { id: randomUUID(), username: name, usernameKey: name.toLowerCase(), passwordHash: "$argon2id$stub", createdAt: T0 };
+}
+
+function session(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    idHash: randomUUID().replaceAll("-", "").padEnd(64, "0"),
+    userId,
+    level: "pending",
+    createdAt: T0,
+    lastSeenAt: T0,
+    expiresAt: T0 + 12 * 60 * MINUTE,
+    nextPath: "/",
+    flash: null,
+    ...overrides,
+  };
+}
+
+/** Starts `count` calls at once, alternating between the two instances. */
+function together<T>(stores: [Store, Store], count: number, call: (store: Store, index: number) => Promise<T>) {
+  return Promise.all(Array.from({ length: count }, (_, index) => call(stores[index % 2]!, index)));
+}
+
+const trues = (results: boolean[]) => results.filter((r) => r).length;
+
+export function storeConformanceSuite(name: string, open: () => Promise<OpenedStores>): void {
+  describe(`store conformance: ${name}`, () => {
+    let opened: OpenedStores;
+    let a: Store;
+    let b: Store;
+
+    beforeEach(async () => {
+      opened = await open();
+      [a, b] = opened.stores;
+    });
+    afterEach(async () => {
+      await opened?.cleanup();
+    });
+
+    /** A user with an active factor whose last used step is `step`, and `codes` recovery codes. */
+    async function enrolledUser(step = 1000, codes = 3) {
+      const user = newUser();
+      expect(await a.users.createUser(user)).toBe(true);
+      const hashes = Array.from({ length: codes }, (_, i) => `hash-${i}-${randomUUID()}`);
+      expect(
+        await a.totp.activateFactor({ userId: user.id, sealedSecret: "sealed", usedStep: step, recoveryCodeHashes: hashes, now: T0 }),
+      ).toBe(true);
+      return { user, hashes };
+    }
+
+    describe("users", () => {
+      it("creates a user that the other instance finds by key and by id", async () => {
+        const user = newUser("Alice");
+        expect(await a.users.createUser(user)).toBe(true);
+        expect(await b.users.findUserByUsernameKey("alice")).toEqual({
+          id: user.id,
+          username: "Alice",
+          passwordHash: user.passwordHash,
+          createdAt: T0,
+        });
+        expect((await b.users.findUserById(user.id))?.username).toBe("Alice");
+        expect(await b.users.findUserByUsernameKey("bob")).toBeNull();
+      });
+
+      it("refuses a second user with a taken username key and keeps the first one unchanged", async () => {
+        const first = newUser("carol");
+        expect(await a.users.createUser(first)).toBe(true);
+        const second = { ...newUser("carol"), passwordHash: "$argon2id$other" };
+        expect(await b.users.createUser(second)).toBe(false);
+        expect(await a.users.findUserByUsernameKey("carol")).toMatchObject({ id: first.id, passwordHash: first.passwordHash });
+        expect(await a.users.findUserById(second.id)).toBeNull();
+      });
+
+      it("lets exactly one of 20 concurrent sign-ups of one username key win", async () => {
+        const attempts = Array.from({ length: 20 }, () => newUser("dave"));
+        const results = await together([a, b], 20, (store, i) => store.users.createUser(attempts[i]!));
+        expect(trues(results)).toBe(1);
+        const winner = attempts[results.indexOf(true)]!;
+        expect((await b.users.findUserByUsernameKey("dave"))?.id).toBe(winner.id);
+      });
+
+      it("updates a password hash visibly to the other instance", async () => {
+        const user = newUser();
+        await a.users.createUser(user);
+        await a.users.updatePasswordHash(user.id, "$argon2id$new");
+        expect((await b.users.findUserById(user.id))?.passwordHash).toBe("$argon2id$new");
+      });
+    });
+
+    describe("TOTP factor and replay guard (R6, R7)", () => {
+      it("R7: activation seeds last_used_step with the confirming code's step", async () => {
+        const { user } = await enrolledUser(4242);
+        expect(await b.totp.findFactor(user.id)).toMatchObject({ userId: user.id, sealedSecret: "sealed", lastUsedStep: 4242 });
+      });
+
+      it("R6: consumeStep accepts a newer step once and refuses the same step on either instance", async () => {
+        const { user } = await enrolledUser(1000);
+        expect(await a.totp.consumeStep(user.id, 1001)).toBe(true);
+        expect(await a.totp.consumeStep(user.id, 1001)).toBe(false);
+        expect(await b.totp.consumeStep(user.id, 1001)).toBe(false);
+        expect((await b.totp.findFactor(user.id))?.lastUsedStep).toBe(1001);
+      });
+
+      it("R6: after a later step was used, the earlier steps still inside the window are refused", async () => {
+        const { user } = await enrolledUser(1000);
+        expect(await b.totp.consumeStep(user.id, 1003)).toBe(true);
+        expect(await a.totp.consumeStep(user.id, 1002)).toBe(false);
+        expect(await a.totp.consumeStep(user.id, 1001)).toBe(false);
+        expect(await a.totp.consumeStep(user.id, 1000)).toBe(false);
+        expect(await a.totp.consumeStep(user.id, 999)).toBe(false);
+        expect((await a.totp.findFactor(user.id))?.lastUsedStep).toBe(1003);
+        expect(await a.totp.consumeStep(user.id, 1004)).toBe(true);
+      });
+
+      it("R6: the enrollment-confirming step itself is refused as a sign-in step (R7)", async () => {
+        const { user } = await enrolledUser(1000);
+        expect(await a.totp.consumeStep(user.id, 1000)).toBe(false);
+        expect((await a.totp.findFactor(user.id))?.lastUsedStep).toBe(1000);
+      });
+
+      it("R6: alternating replay T+1, T, T+1 yields only the first success", async () => {
+        const { user } = await enrolledUser(1000);
+        expect(await a.totp.consumeStep(user.id, 1002)).toBe(true);
+        expect(await b.totp.consumeStep(user.id, 1001)).toBe(false);
+        expect(await a.totp.consumeStep(user.id, 1002)).toBe(false);
+      });
+
+      it("R6: refuses a step for a user who has no factor, and creates none", async () => {
+        const user = newUser();
+        await a.users.createUser(user);
+        expect(await a.totp.consumeStep(user.id, 5)).toBe(false);
+        expect(await b.totp.findFactor(user.id)).toBeNull();
+      });
+
+      it("R6, R58: 20 concurrent consumeStep calls of one step across both instances yield exactly one true", async () => {
+        const { user } = await enrolledUser(1000);
+        const results = await together([a, b], 20, (store) => store.totp.consumeStep(user.id, 1001));
+        expect(trues(results)).toBe(1);
+        expect((await a.totp.findFactor(user.id))?.lastUsedStep).toBe(1001);
+      });
+
+      it("R6: concurrent consumeStep calls of steps 1001..1020 end at 1020, with at most one true per step", async () => {
+        const { user } = await enrolledUser(1000);
+        // 7 is coprime to 20: every step from 1001 to 1020 once, in a scrambled order.
+        const steps = Array.from({ length: 20 }, (_, i) => 1001 + ((i * 7) % 20));
+        const results = await together([a, b], 20, (store, i) => store.totp.consumeStep(user.id, steps[i]!));
+        // Nothing can refuse the highest step, and nothing may move the guard backwards.
+        expect(results[steps.indexOf(1020)]).toBe(true);
+        expect((await b.totp.findFactor(user.id))?.lastUsedStep).toBe(1020);
+        expect(await a.totp.consumeStep(user.id, 1020)).toBe(false);
+      });
+    });
+
+    describe("enrollment (R7, R24, R58)", () => {
+      it("R24: a pending enrollment is found until it expires and is replaced by a new one", async () => {
+        const user = newUser();
+        await a.users.createUser(user);
+        await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "first", expiresAt: T0 + 15 * MINUTE });
+        expect(await b.totp.findPendingEnrollment(user.id, T0)).toEqual({
+          userId: user.id,
+          sealedSecret: "first",
+          expiresAt: T0 + 15 * MINUTE,
+        });
+        expect(await b.totp.findPendingEnrollment(user.id, T0 + 15 * MINUTE)).toBeNull();
+        await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "second", expiresAt: T0 + 30 * MINUTE });
+        expect((await a.totp.findPendingEnrollment(user.id, T0))?.sealedSecret).toBe("second");
+      });
+
+      it("activation deletes the pending enrollment and stores exactly the given recovery codes", async () => {
+        const user = newUser();
+        await a.users.createUser(user);
+        await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
+        const ok = await b.totp.activateFactor({
+          userId: user.id,
+          sealedSecret: "pending",
+          usedStep: 77,
+          recoveryCodeHashes: ["h1", "h2"],
+          now: T0,
+        });
+        expect(ok).toBe(true);
+        expect(await a.totp.findPendingEnrollment(user.id, T0)).toBeNull();
+        expect((await a.recoveryCodes.listUnused(user.id)).map((r) => r.codeHash).sort()).toEqual(["h1", "h2"]);
+      });
+
+      it("a second activation for an enrolled user returns false and changes neither the factor nor the codes", async () => {
+        const { user, hashes } = await enrolledUser(500);
+        const again = await b.totp.activateFactor({
+          userId: user.id,
+          sealedSecret: "attacker",
+          usedStep: 900,
+          recoveryCodeHashes: ["attacker-code"],
+          now: T0,
+        });
+        expect(again).toBe(false);
+        expect(await a.totp.findFactor(user.id)).toMatchObject({ sealedSecret: "sealed", lastUsedStep: 500 });
+        expect((await a.recoveryCodes.listUnused(user.id)).map((r) => r.codeHash).sort()).toEqual([...hashes].sort());
+      });
+
+      it("R58: two concurrent activations yield exactly one true, and the factor holds the winner's step and codes", async () => {
+        const user = newUser();
+        await a.users.createUser(user);
+        await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
+        const inputs = [0, 1].map((i) => ({
+          userId: user.id,
+          sealedSecret: `secret-${i}`,
+          usedStep: 2000 + i,
+          recoveryCodeHashes: [`code-${i}-a`, `code-${i}-b`],
+          now: T0,
+        }));
+        const results = await Promise.all([a.totp.activateFactor(inputs[0]!), b.totp.activateFactor(inputs[1]!)]);
+        expect(trues(results)).toBe(1);
+        const winner = inputs[results.indexOf(true)]!;
+        expect(await a.totp.findFactor(user.id)).toMatchObject({ sealedSecret: winner.sealedSecret, lastUsedStep: winner.usedStep });
+        expect((await b.recoveryCodes.listUnused(user.id)).map((r) => r.codeHash).sort()).toEqual(winner.recoveryCodeHashes);
+        expect(await a.totp.findPendingEnrollment(user.id, T0)).toBeNull();
+      });
+    });
+
+    describe("recovery codes (R20)", () => {
+      it("R20: a code is consumed once; the other instance sees it used", async () => {
+        const { user } = await enrolledUser(1, 3);
+        const [first] = await a.recoveryCodes.listUnused(user.id);
+        expect(await a.recoveryCodes.consume(first!.id, T0)).toBe(true);
+        expect(await b.recoveryCodes.consume(first!.id, T0 + 1)).toBe(false);
+        const left = await b.recoveryCodes.listUnused(user.id);
+        expect(left).toHaveLength(2);
+        expect(left.map((r) => r.id)).not.toContain(first!.id);
+      });
+
+      it("R20: 20 concurrent uses of one code across both instances yield exactly one true", async () => {
+        const { user } = await enrolledUser(1, 3);
+        const [code] = await a.recoveryCodes.listUnused(user.id);
+        const results = await together([a, b], 20, (store) => store.recoveryCodes.consume(code!.id, T0));
+        expect(trues(results)).toBe(1);
+        expect(await b.recoveryCodes.listUnused(user.id)).toHaveLength(2);
+      });
+
+      it("refuses an unknown code id", async () => {
+        expect(await a.recoveryCodes.consume(randomUUID(), T0)).toBe(false);
+      });
+    });
+
+    describe("second-factor throttle (R10-R13, contract: Throttling)", () => {
+      async function throttledUser() {
+        const user = newUser();
+        await a.users.createUser(user);
+        return user.id;
+      }
+      /** Charges `count` times at `now`, alternating instances, one after another. */
+      async function chargeTimes(userId: string, count: number, now: number) {
+        const decisions = [];
+        for (let i = 0; i < count; i++) decisions.push(await [a, b][i % 2]!.secondFactorThrottle.charge(userId, now));
+        return decisions;
+      }
+
+      it("R11: allows 5 attempts, then refuses for 30 seconds with Retry-After, on both instances", async () => {
+        const userId = await throttledUser();
+        const first = await chargeTimes(userId, 5, T0);
+        expect(first.every((d) => d.allowed)).toBe(true);
+        expect(await a.secondFactorThrottle.charge(userId, T0)).toEqual({ allowed: false, retryAfterSeconds: 30, hardLocked: false });
+        expect(await b.secondFactorThrottle.charge(userId, T0 + 29_001)).toEqual({ allowed: false, retryAfterSeconds: 1, hardLocked: false });
+        expect(await b.secondFactorThrottle.charge(userId, T0 + 30 * SECOND)).toEqual({ allowed: true });
+      });
+
+      it("R12: each failure after a lock lifts starts a lock twice as long: 30, 60, 120, 240 s", async () => {
+        const userId = await throttledUser();
+        let now = T0;
+        await chargeTimes(userId, 5, now);
+        for (const lockSeconds of [30, 60, 120, 240]) {
+          const refused = await a.secondFactorThrottle.charge(userId, now);
+          expect(refused).toEqual({ allowed: false, retryAfterSeconds: lockSeconds, hardLocked: false });
+          now += lockSeconds * SECOND;
+          expect(await b.secondFactorThrottle.charge(userId, now)).toEqual({ allowed: true });
+        }
+      });
+
+      it("R12: the lock doubles up to one day and stays there", async () => {
+        const userId = await throttledUser();
+        let now = T0;
+        await chargeTimes(userId, 5, now);
+        const locks: number[] = [];
+        for (let i = 0; i < 14; i++) {
+          const refused = await a.secondFactorThrottle.charge(userId, now);
+          if (refused.allowed) throw new Error("expected a lock");
+          locks.push(refused.retryAfterSeconds);
+          now += refused.retryAfterSeconds * SECOND;
+          expect((await b.secondFactorThrottle.charge(userId, now)).allowed).toBe(true);
+        }
+        expect(locks).toEqual([30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 61440, 86400, 86400]);
+      });
+
+      it("R10, R11: refused charges do not count: hammering a lock does not lengthen the next one", async () => {
+        const userId = await throttledUser();
+        await chargeTimes(userId, 5, T0);
+        const hammer = await chargeTimes(userId, 50, T0 + 10 * SECOND);
+        expect(hammer.every((d) => !d.allowed)).toBe(true);
+        expect(await a.secondFactorThrottle.charge(userId, T0 + 30 * SECOND)).toEqual({ allowed: true });
+        // That was the 6th counted failure: the next lock is the second one, 60 s, not longer.
+        expect(await b.secondFactorThrottle.charge(userId, T0 + 30 * SECOND)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 60,
+          hardLocked: false,
+        });
+      });
+
+      it("R12: after 100 consecutive failures the account stays locked whatever the time, until unlock", async () => {
+        const userId = await throttledUser();
+        let now = T0;
+        let allowed = 0;
+        for (let i = 0; i < 400 && allowed < 100; i++) {
+          const decision = await [a, b][i % 2]!.secondFactorThrottle.charge(userId, now);
+          if (decision.allowed) allowed++;
+          else now += decision.retryAfterSeconds * SECOND;
+        }
+        expect(allowed).toBe(100);
+        for (const later of [now, now + DAY + 1, now + 365 * DAY, now + 10 * 365 * DAY]) {
+          const decision = await b.secondFactorThrottle.charge(userId, later);
+          expect(decision).toEqual({ allowed: false, retryAfterSeconds: 86_400, hardLocked: true });
+        }
+        await a.secondFactorThrottle.unlock(userId);
+        expect(await b.secondFactorThrottle.charge(userId, now)).toEqual({ allowed: true });
+      });
+
+      it("R13: reset clears the count, the lock and the lock length", async () => {
+        const userId = await throttledUser();
+        await chargeTimes(userId, 5, T0);
+        await chargeTimes(userId, 1, T0 + 30 * SECOND); // sixth failure, lock now 60 s
+        await a.secondFactorThrottle.reset(userId);
+        // Five free attempts again, right away, and the next lock is the first one: 30 s.
+        expect((await chargeTimes(userId, 5, T0 + 31 * SECOND)).every((d) => d.allowed)).toBe(true);
+        expect(await b.secondFactorThrottle.charge(userId, T0 + 31 * SECOND)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 30,
+          hardLocked: false,
+        });
+      });
+
+      it("R13: four failures then a reset leave five free attempts, not one", async () => {
+        const userId = await throttledUser();
+        await chargeTimes(userId, 4, T0);
+        await b.secondFactorThrottle.reset(userId);
+        expect((await chargeTimes(userId, 5, T0)).every((d) => d.allowed)).toBe(true);
+        expect((await a.secondFactorThrottle.charge(userId, T0)).allowed).toBe(false);
+      });
+
+      it("R10: the count belongs to the account: another account is not affected", async () => {
+        const locked = await throttledUser();
+        const other = await throttledUser();
+        await chargeTimes(locked, 6, T0);
+        expect(await b.secondFactorThrottle.charge(other, T0)).toEqual({ allowed: true });
+      });
+
+      it("R10, R58: 20 concurrent charges on a fresh account across both instances allow exactly 5", async () => {
+        const userId = await throttledUser();
+        const decisions = await together([a, b], 20, (store) => store.secondFactorThrottle.charge(userId, T0));
+        expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+        for (const d of decisions.filter((d) => !d.allowed)) expect(d).toEqual({ allowed: false, retryAfterSeconds: 30, hardLocked: false });
+      });
+    });
+
+    describe("password-step throttle (R16, contract: 10 per username and address in 15 minutes)", () => {
+      const WINDOW = 15 * MINUTE;
+      const pair: LoginThrottleKey = { key: "login:203.0.113.9:alice", limit: 10, windowMs: WINDOW };
+      const address: LoginThrottleKey = { key: "login:203.0.113.9", limit: 100, windowMs: WINDOW };
+
+      /** Charges `count` attempts with fresh ids at `now`, alternating instances, in order. */
+      async function chargeTimes(keys: LoginThrottleKey[], count: number, now: number) {
+        const decisions = [];
+        for (let i = 0; i < count; i++) decisions.push(await [a, b][i % 2]!.loginThrottle.charge(randomUUID(), keys, now));
+        return decisions;
+      }
+      const allowedCount = (decisions: { allowed: boolean }[]) => decisions.filter((d) => d.allowed).length;
+
+      it("allows 10 failures per key in the window, then refuses until they leave it", async () => {
+        expect(allowedCount(await chargeTimes([pair], 10, T0))).toBe(10);
+        expect(await a.loginThrottle.charge(randomUUID(), [pair], T0 + 5 * MINUTE)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 10 * 60,
+          hardLocked: false,
+        });
+        expect(await b.loginThrottle.charge(randomUUID(), [pair], T0 + WINDOW - 1)).toMatchObject({
+          allowed: false,
+          retryAfterSeconds: 1,
+        });
+        expect(await b.loginThrottle.charge(randomUUID(), [pair], T0 + WINDOW)).toEqual({ allowed: true });
+      });
+
+      it("failures leave the window one by one as they age past 15 minutes", async () => {
+        await chargeTimes([pair], 5, T0);
+        await chargeTimes([pair], 5, T0 + 5 * MINUTE);
+        // At T0 + 15 min the first five have left; the other five stay until T0 + 20 min.
+        expect(allowedCount(await chargeTimes([pair], 5, T0 + WINDOW))).toBe(5);
+        expect(await a.loginThrottle.charge(randomUUID(), [pair], T0 + WINDOW)).toEqual({
+          allowed: false,
+          retryAfterSeconds: 5 * 60,
+          hardLocked: false,
+        });
+      });
+
+      it("a refused attempt is not counted: hammering during a block does not extend it", async () => {
+        await chargeTimes([pair], 10, T0);
+        expect(allowedCount(await chargeTimes([pair], 20, T0 + MINUTE))).toBe(0);
+        expect(allowedCount(await chargeTimes([pair], 10, T0 + WINDOW))).toBe(10);
+        expect((await a.loginThrottle.charge(randomUUID(), [pair], T0 + WINDOW)).allowed).toBe(false);
+      });
+
+      it("refund takes back exactly that attempt: a success does not count as a failure", async () => {
+        const ids = Array.from({ length: 10 }, () => randomUUID());
+        for (const [i, id] of ids.entries()) expect((await [a, b][i % 2]!.loginThrottle.charge(id, [pair], T0)).allowed).toBe(true);
+        await b.loginThrottle.refund(ids[3]!);
+        expect(await a.loginThrottle.charge(randomUUID(), [pair], T0 + SECOND)).toEqual({ allowed: true });
+        expect((await b.loginThrottle.charge(randomUUID(), [pair], T0 + SECOND)).allowed).toBe(false);
+      });
+
+      it("refunding an unknown attempt, or one attempt twice, takes back nothing more", async () => {
+        const id = randomUUID();
+        await a.loginThrottle.charge(id, [pair], T0);
+        await chargeTimes([pair], 2, T0);
+        await b.loginThrottle.refund(id);
+        await a.loginThrottle.refund(id);
+        for (let i = 0; i < 5; i++) await a.loginThrottle.refund(randomUUID());
+        // Two failures remain of the three: eight more fit in the window, not nine or more.
+        expect(allowedCount(await chargeTimes([pair], 9, T0 + SECOND))).toBe(8);
+      });
+
+      it("refuses when any one key is over its limit, and then counts none of them", async () => {
+        const other: LoginThrottleKey = { key: "login:203.0.113.9:bob", limit: 10, windowMs: WINDOW };
+        await chargeTimes([pair, address], 10, T0);
+        expect((await a.loginThrottle.charge(randomUUID(), [pair, address], T0)).allowed).toBe(false);
+        // The address key holds 10, not 11: 90 more attempts on other usernames are allowed.
+        let allowed = 0;
+        for (let i = 0; i < 9; i++) {
+          const key: LoginThrottleKey = { key: `login:203.0.113.9:user${i}`, limit: 10, windowMs: WINDOW };
+          allowed += allowedCount(await chargeTimes([key, address], 10, T0));
+        }
+        expect(allowed).toBe(90);
+        expect((await b.loginThrottle.charge(randomUUID(), [other, address], T0)).allowed).toBe(false);
+      });
+
+      it("keys are independent: one username's failures do not limit another's", async () => {
+        await chargeTimes([pair], 11, T0);
+        const other: LoginThrottleKey = { key: "login:198.51.100.7:alice", limit: 10, windowMs: WINDOW };
+        expect(await a.loginThrottle.charge(randomUUID(), [other], T0)).toEqual({ allowed: true });
+      });
+
+      it("R58: 20 concurrent charges of one key across both instances allow at most 10, and only those count", async () => {
+        const decisions = await together([a, b], 20, (store) => store.loginThrottle.charge(randomUUID(), [pair], T0));
+        const allowed = allowedCount(decisions);
+        expect(allowed).toBeLessThanOrEqual(10);
+        // Refused attempts left nothing behind: the window holds exactly the allowed ones.
+        expect(allowedCount(await chargeTimes([pair], 20, T0))).toBe(10 - allowed);
+      });
+    });
+
+    describe("sessions (R31-R36)", () => {
+      const IDLE = 30 * MINUTE;
+
+      async function userWithSession(overrides: Partial<SessionRecord> = {}) {
+        const user = newUser();
+        await a.users.createUser(user);
+        const record = session(user.id, overrides);
+        await a.sessions.createSession(record);
+        return { user, record };
+      }
+
+      it("a created session is found by its hash on the other instance", async () => {
+        const { record } = await userWithSession({ level: "full", nextPath: "/account", flash: "sealed-flash" });
+        expect(await b.sessions.findSession(record.idHash, T0, IDLE)).toEqual(record);
+        expect(await b.sessions.findSession("0".repeat(64), T0, IDLE)).toBeNull();
+      });
+
+      it("R35: findSession honours the absolute expiry", async () => {
+        const { record } = await userWithSession({ expiresAt: T0 + 10 * MINUTE });
+        expect(await a.sessions.findSession(record.idHash, T0 + 10 * MINUTE - 1, 20 * MINUTE)).not.toBeNull();
+        expect(await b.sessions.findSession(record.idHash, T0 + 10 * MINUTE, 20 * MINUTE)).toBeNull();
+      });
+
+      it("R35: findSession honours the idle timeout, and touchSession slides it", async () => {
+        const { record } = await userWithSession();
+        expect(await a.sessions.findSession(record.idHash, T0 + IDLE - 1, IDLE)).not.toBeNull();
+        expect(await a.sessions.findSession(record.idHash, T0 + IDLE, IDLE)).toBeNull();
+        await b.sessions.touchSession(record.idHash, T0 + IDLE - 1);
+        expect(await a.sessions.findSession(record.idHash, T0 + 2 * IDLE - 2, IDLE)).toMatchObject({ lastSeenAt: T0 + IDLE - 1 });
+        expect(await a.sessions.findSession(record.idHash, T0 + 2 * IDLE - 1, IDLE)).toBeNull();
+      });
+
+      it("R36: a deleted session is gone on the other instance", async () => {
+        const { record } = await userWithSession();
+        await a.sessions.deleteSession(record.idHash);
+        expect(await b.sessions.findSession(record.idHash, T0, IDLE)).toBeNull();
+      });
+
+      it("R32: replaceSession deletes the old session and creates its successor", async () => {
+        const { user, record } = await userWithSession();
+        const next = session(user.id, { level: "full" });
+        expect(await b.sessions.replaceSession(record.idHash, next)).toBe(true);
+        expect(await a.sessions.findSession(record.idHash, T0, IDLE)).toBeNull();
+        expect(await a.sessions.findSession(next.idHash, T0, IDLE)).toEqual(next);
+      });
+
+      it("R32: replaceSession returns false and creates nothing when the old session is gone", async () => {
+        const { user, record } = await userWithSession();
+        await a.sessions.deleteSession(record.idHash);
+        const next = session(user.id, { level: "full" });
+        expect(await b.sessions.replaceSession(record.idHash, next)).toBe(false);
+        expect(await a.sessions.findSession(next.idHash, T0, IDLE)).toBeNull();
+      });
+
+      it("R32, R58: two concurrent replacements of one session yield exactly one successor", async () => {
+        const { user, record } = await userWithSession();
+        const successors = [session(user.id, { level: "full" }), session(user.id, { level: "full" })];
+        const results = await Promise.all([
+          a.sessions.replaceSession(record.idHash, successors[0]!),
+          b.sessions.replaceSession(record.idHash, successors[1]!),
+        ]);
+        expect(trues(results)).toBe(1);
+        const found = await Promise.all(successors.map((s) => a.sessions.findSession(s.idHash, T0, IDLE)));
+        expect(found.filter((s) => s !== null)).toHaveLength(1);
+        expect(found[results.indexOf(true)]).not.toBeNull();
+      });
+
+      it("takeFlash returns the flash once and clears it", async () => {
+        const { record } = await userWithSession({ flash: "sealed-codes" });
+        expect(await a.sessions.takeFlash(record.idHash)).toBe("sealed-codes");
+        expect(await b.sessions.takeFlash(record.idHash)).toBeNull();
+        expect((await b.sessions.findSession(record.idHash, T0, IDLE))?.flash).toBeNull();
+      });
+
+      it("takeFlash returns null for a session without a flash and for an unknown session", async () => {
+        const { record } = await userWithSession();
+        expect(await a.sessions.takeFlash(record.idHash)).toBeNull();
+        expect(await a.sessions.takeFlash("f".repeat(64))).toBeNull();
+      });
+
+      it("takeFlash returns the flash to exactly one of 10 concurrent callers", async () => {
+        const { record } = await userWithSession({ flash: "sealed-codes" });
+        const results = await together([a, b], 10, (store) => store.sessions.takeFlash(record.idHash));
+        expect(results.filter((r) => r !== null)).toEqual(["sealed-codes"]);
+      });
+
+      it("deleteExpiredSessions removes expired and idle sessions and keeps live ones", async () => {
+        const { record: live } = await userWithSession({ lastSeenAt: T0 + 20 * MINUTE });
+        const { record: expired } = await userWithSession({ lastSeenAt: T0 + 20 * MINUTE, expiresAt: T0 + 25 * MINUTE });
+        const { record: idle } = await userWithSession({ lastSeenAt: T0 - 5 * MINUTE });
+        expect(await b.sessions.deleteExpiredSessions(T0 + 25 * MINUTE, IDLE)).toBe(2);
+        expect(await a.sessions.findSession(live.idHash, T0 + 25 * MINUTE, IDLE)).not.toBeNull();
+        for (const gone of [expired, idle]) expect(await a.sessions.findSession(gone.idHash, T0, IDLE)).toBeNull();
+      });
+    });
+
+    it("the health check answers on both instances", async () => {
+      await expect(a.health.ping()).resolves.toBeUndefined();
+      await expect(b.health.ping()).resolves.toBeUndefined();
+    });
+  });
+}
