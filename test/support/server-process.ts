@@ -19,7 +19,7 @@ export interface ServerProcess {
   url: string;
   /** The temporary GATEHOUSE_DATA_DIR; removed by stop(). */
   dataDir: string;
-  /** SIGTERM, then SIGKILL after 5 s; waits for exit and removes dataDir. Idempotent. */
+  /** SIGTERM, then SIGKILL after 5 s; waits for exit and removes dataDir unless the caller gave it. Idempotent. */
   stop(): Promise<void>;
   /** Everything the server wrote to stdout and stderr so far, interleaved. */
   output(): string;
@@ -27,6 +27,8 @@ export interface ServerProcess {
 
 export interface StartServerOptions {
   startupTimeoutMs?: number;
+  /** Use this data folder and keep it on stop (restart tests); default: a fresh temp folder, removed on stop. */
+  dataDir?: string;
 }
 
 // A test runner that dies mid-run must not leave servers behind.
@@ -52,7 +54,8 @@ export async function startServer(
   env: Record<string, string> = {},
   options: StartServerOptions = {},
 ): Promise<ServerProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-data-"));
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "gatehouse-data-")));
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     cwd: REPO_ROOT,
     env: { ...inheritedEnv(), HOST: "127.0.0.1", PORT: "0", GATEHOUSE_DATA_DIR: dataDir, ...env },
@@ -87,7 +90,7 @@ export async function startServer(
         await exited;
         clearTimeout(timer);
       }
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     })();
     return stopping;
   };
