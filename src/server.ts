@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   });
   const { app } = await composeApp({
     databaseFile: join(config.dataDir, "gatehouse.sqlite"),
-    masterSecret: loadMasterSecret(config.secretKey, config.dataDir),
+    masterSecrets: [loadMasterSecret(config.secretKey, config.dataDir)],
     issuer: config.issuer,
     registrationOpen: config.registrationOpen,
     firstLockSeconds: config.firstLockSeconds,

@@ -38,9 +38,40 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     ];
   }
 
+  function newPasswordHash(password: string, username: string): Promise<string> {
+    const problem = findPasswordProblem(password, username);
+    if (problem) throw new GatehouseError(ErrorCode.WEAK_PASSWORD, PASSWORD_PROBLEM_MESSAGES[problem]);
+    return hasher.hash(password);
+  }
+
+  /** The password step's check (R16, R44), throttled per username and address; no event on success. */
+  async function checkPassword(username: string, password: string, clientAddress: string): Promise<UserRecord> {
+    const attemptId = newId();
+    const decision = await throttle.charge(attemptId, throttleKeys(username, clientAddress), clock.now());
+    if (!decision.allowed) {
+      await events.record({ type: "password-throttled" });
+      throw new ThrottledError(decision.retryAfterSeconds);
+    }
+    const key = usernameKey(username);
+    const user = key === null ? null : await users.findUserByUsernameKey(key);
+    // R44: an unknown user costs one real argon2id verify too, and gets the same answer.
+    const valid = user ? await hasher.verify(user.passwordHash, password) : await hasher.verifyDummy(password);
+    if (!user || !valid) {
+      await events.record({ type: "password-rejected", ...(user ? { userId: user.id } : {}) });
+      throw invalidCredentials();
+    }
+    await throttle.refund(attemptId);
+    // R42: parameters upgraded on the way in.
+    if (hasher.needsRehash(user.passwordHash)) {
+      await users.updatePasswordHash(user.id, await hasher.hash(password));
+    }
+    return user;
+  }
+
   return {
-    async register(username: string, password: string): Promise<UserRecord> {
-      if (!options.registrationOpen) {
+    /** `byAdmin`: the CLI adds users even when self-registration is closed. */
+    async register(username: string, password: string, { byAdmin = false } = {}): Promise<UserRecord> {
+      if (!options.registrationOpen && !byAdmin) {
         throw new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
       }
       const key = usernameKey(username);
@@ -50,42 +81,37 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
           "Choose a username of 1 to 64 letters, digits or . _ @ + - characters.",
         );
       }
-      const problem = findPasswordProblem(password, username);
-      if (problem) throw new GatehouseError(ErrorCode.WEAK_PASSWORD, PASSWORD_PROBLEM_MESSAGES[problem]);
       const user: UserRecord = {
         id: newId(),
         username,
-        passwordHash: await hasher.hash(password),
+        passwordHash: await newPasswordHash(password, username),
         createdAt: clock.now(),
       };
       if (!(await users.createUser({ ...user, usernameKey: key }))) {
         throw new GatehouseError(ErrorCode.USERNAME_TAKEN, "That username is taken. Choose another.");
       }
-      events.record({ type: "registered", userId: user.id });
+      await events.record({ type: byAdmin ? "admin-user-added" : "registered", userId: user.id });
       return user;
     },
 
     async verifyPassword(username: string, password: string, clientAddress: string): Promise<UserRecord> {
-      const attemptId = newId();
-      const decision = await throttle.charge(attemptId, throttleKeys(username, clientAddress), clock.now());
-      if (!decision.allowed) {
-        events.record({ type: "password-throttled", detail: { clientAddress } });
-        throw new ThrottledError(decision.retryAfterSeconds);
-      }
-      const key = usernameKey(username);
-      const user = key === null ? null : await users.findUserByUsernameKey(key);
-      // R44: an unknown user costs one real argon2id verify too, and gets the same answer.
-      const valid = user ? await hasher.verify(user.passwordHash, password) : await hasher.verifyDummy(password);
-      if (!user || !valid) {
-        events.record({ type: "password-rejected", ...(user ? { userId: user.id } : {}), detail: { clientAddress } });
-        throw invalidCredentials();
-      }
-      await throttle.refund(attemptId);
-      if (hasher.needsRehash(user.passwordHash)) {
-        await users.updatePasswordHash(user.id, await hasher.hash(password));
-      }
-      events.record({ type: "password-accepted", userId: user.id });
+      const user = await checkPassword(username, password, clientAddress);
+      await events.record({ type: "password-accepted", userId: user.id });
       return user;
+    },
+
+    /** Re-authentication of a signed-in user (R39): the same throttled check, bound to that user. */
+    async confirmPassword(user: UserRecord, password: string, clientAddress: string): Promise<void> {
+      const checked = await checkPassword(user.username, password, clientAddress);
+      if (checked.id !== user.id) throw invalidCredentials();
+    },
+
+    /** The caller has verified the current password and a second factor (R39). */
+    async changePassword(user: UserRecord, newPassword: string): Promise<void> {
+      await users.updatePasswordHash(user.id, await newPasswordHash(newPassword, user.username));
+      // R37, R47: remembered browsers end with the old password.
+      await users.forgetAllDevices(user.id);
+      await events.record({ type: "password-changed", userId: user.id });
     },
   };
 }

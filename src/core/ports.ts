@@ -27,6 +27,14 @@ export interface UserStore {
   findUserByUsernameKey(usernameKey: string): Promise<UserRecord | null>;
   findUserById(id: string): Promise<UserRecord | null>;
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+  listUsers(): Promise<UserRecord[]>;
+  /** Removes the user and, by cascade, everything of theirs. False when there was none. */
+  deleteUser(userId: string): Promise<boolean>;
+  /**
+   * R47: every remembered browser of the user stops working at once (their rows carry the old
+   * version) and their rows are deleted.
+   */
+  forgetAllDevices(userId: string): Promise<void>;
 }
 
 export interface TOTPFactorRecord {
@@ -44,11 +52,19 @@ export interface PendingEnrollmentRecord {
 
 export interface ActivateFactorInput {
   userId: string;
+  /** Re-enrollment: replace the active factor (and forget remembered browsers) instead of adding one. */
+  replace: boolean;
   sealedSecret: string;
   /** The step of the confirming code: seeds the replay guard (R7). */
   usedStep: number;
   recoveryCodeHashes: string[];
   now: number;
+}
+
+export interface SealedSecretRecord {
+  userId: string;
+  kind: "active" | "pending";
+  sealedSecret: string;
 }
 
 export interface TOTPStore {
@@ -57,10 +73,20 @@ export interface TOTPStore {
   /** Replaces any pending enrollment of the user (R24: a new QR code is a new secret). */
   savePendingEnrollment(record: PendingEnrollmentRecord): Promise<void>;
   /**
-   * In one transaction: insert the active factor only if the user has none, delete the pending
-   * enrollment, replace the recovery codes. False when a factor already existed.
+   * In one transaction: insert the active factor only if the user has none (or, with `replace`,
+   * swap the secret of the existing one), delete the pending enrollment, replace the recovery
+   * codes. False when the factor was not in the expected state (already there, or gone).
    */
   activateFactor(input: ActivateFactorInput): Promise<boolean>;
+  /**
+   * In one transaction: delete the factor, any pending enrollment, the recovery codes and the
+   * remembered browsers, and bump the factor version. False when there was no factor.
+   */
+  disableFactor(userId: string): Promise<boolean>;
+  /** Every sealed secret, active and pending, for key rotation. */
+  listSealedSecrets(): Promise<SealedSecretRecord[]>;
+  /** Compare-and-set of one sealed secret: false when it changed meanwhile. */
+  resealSecret(record: SealedSecretRecord, sealedSecret: string): Promise<boolean>;
   /** Compare-and-set `last_used_step` (R6): true only if `step` is newer than the last used one. */
   consumeStep(userId: string, step: number): Promise<boolean>;
 }
@@ -74,6 +100,8 @@ export interface RecoveryCodeStore {
   listUnused(userId: string): Promise<RecoveryCodeRecord[]>;
   /** Marks the code used; true only for the one caller whose update changed the row (R20). */
   consume(codeId: string, now: number): Promise<boolean>;
+  /** R22: the new set replaces every previous code, used or not, in one transaction. */
+  replaceRecoveryCodes(userId: string, codeHashes: string[], now: number): Promise<void>;
 }
 
 export type SessionLevel = "pending" | "full";
@@ -107,6 +135,9 @@ export interface SessionStore {
   /** Reads and clears the flash in one statement, so it is shown once. */
   takeFlash(idHash: string): Promise<string | null>;
   deleteExpiredSessions(now: number, idleTimeoutMs: number): Promise<number>;
+  listUserSessions(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]>;
+  /** R37: ends every session of the user except `keepIdHash` (null: all). Returns how many. */
+  deleteUserSessions(userId: string, keepIdHash: string | null): Promise<number>;
 }
 
 export type ThrottleDecision =
@@ -168,6 +199,27 @@ export interface RememberedDeviceStore {
    * is still the user's current one (R46, R47).
    */
   isRemembered(userId: string, tokenHashes: string[], now: number): Promise<boolean>;
+  /** The user's remembered browsers that still work. */
+  listDevices(userId: string, now: number): Promise<RememberedDeviceRecord[]>;
+  /** Forgets one browser of this user (never another user's). False when there was none. */
+  forgetDevice(userId: string, deviceId: string): Promise<boolean>;
+}
+
+/** The activity log: one row per security event, never a secret or a code. */
+export interface StoredEvent {
+  id: string;
+  at: number;
+  type: SecurityEventType;
+  userId: string | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+  detail: Record<string, string | number | boolean>;
+}
+
+export interface EventStore {
+  appendEvent(event: StoredEvent): Promise<void>;
+  /** Newest first. */
+  listEvents(filter: { userId?: string; since?: number; limit: number }): Promise<StoredEvent[]>;
 }
 
 export interface HealthCheck {
@@ -188,7 +240,18 @@ export type SecurityEventType =
   | "two-factor-enabled"
   | "device-remembered"
   | "remembered-device-accepted"
-  | "signed-out";
+  | "signed-out"
+  | "two-factor-disabled"
+  | "two-factor-reenrolled"
+  | "recovery-codes-regenerated"
+  | "password-changed"
+  | "device-forgotten"
+  | "sessions-ended"
+  | "admin-user-added"
+  | "admin-user-removed"
+  | "admin-reset-2fa"
+  | "admin-unlocked"
+  | "admin-keys-rotated";
 
 /** R53: security events, never carrying a secret, code or token. */
 export interface SecurityEvent {
@@ -199,5 +262,6 @@ export interface SecurityEvent {
 }
 
 export interface SecurityEventSink {
-  record(event: SecurityEvent): void;
+  /** Resolves once the event is stored: the activity log loses nothing that was acknowledged. */
+  record(event: SecurityEvent): Promise<void>;
 }

@@ -30,7 +30,7 @@ export function createRememberedDevices(deps: {
         createdAt: now,
         expiresAt: now + REMEMBER_DEVICE_MS,
       });
-      events.record({ type: "device-remembered", userId });
+      await events.record({ type: "device-remembered", userId });
       return token;
     },
 
@@ -38,7 +38,7 @@ export function createRememberedDevices(deps: {
     async isRemembered(userId: string, tokens: readonly string[]): Promise<boolean> {
       const hashes = tokens.filter(isWellFormedToken).slice(0, MAX_REMEMBERED_PER_BROWSER).map(hashSessionToken);
       const remembered = await store.isRemembered(userId, hashes, clock.now());
-      if (remembered) events.record({ type: "remembered-device-accepted", userId });
+      if (remembered) await events.record({ type: "remembered-device-accepted", userId });
       return remembered;
     },
   };

@@ -96,7 +96,7 @@ export function createSessionManager(deps: {
 
     async end(session) {
       await store.deleteSession(session.idHash);
-      events.record({ type: "signed-out", userId: session.userId });
+      await events.record({ type: "signed-out", userId: session.userId });
     },
     takeFlash: (session) => store.takeFlash(session.idHash),
   };

@@ -54,7 +54,7 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
   async function guarded<T>(userId: string, check: () => Promise<T>): Promise<T> {
     const decision = await throttle.charge(userId, clock.now());
     if (!decision.allowed) {
-      events.record({ type: "second-factor-locked", userId, detail: { hardLocked: decision.hardLocked } });
+      await events.record({ type: "second-factor-locked", userId, detail: { hardLocked: decision.hardLocked } });
       throw new ThrottledError(decision.retryAfterSeconds);
     }
     const result = await check();
@@ -89,6 +89,50 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
     return viewOf(username, secret, expiresAt);
   }
 
+  async function pendingEnrollment(userId: string, username: string): Promise<EnrollmentView | null> {
+    const pending = await totp.findPendingEnrollment(userId, clock.now());
+    return pending ? viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt) : null;
+  }
+
+  /** R18, R19: fresh codes, shown once by the caller, stored only as Argon2id hashes. */
+  async function newRecoveryCodes(): Promise<{ codes: string[]; hashes: string[] }> {
+    const codes = generateRecoveryCodes(random);
+    const hashes = await Promise.all(codes.map((code) => recoveryCodeHasher.hash(normalizeRecoveryCode(code) ?? code)));
+    return { codes, hashes };
+  }
+
+  /** The TOTP check inside `guarded`: ±1 step (R5), each step once per account (R6). */
+  async function checkCode(userId: string, input: string): Promise<void> {
+    const factor = await totp.findFactor(userId);
+    const step = factor ? matchStep(openSecret(userId, factor.sealedSecret), input) : null;
+    if (step === null) {
+      await events.record({ type: "second-factor-rejected", userId });
+      throw invalidCode();
+    }
+    if (!(await totp.consumeStep(userId, step))) {
+      await events.record({ type: "second-factor-replayed", userId, detail: { step } });
+      throw invalidCode();
+    }
+    await events.record({ type: "second-factor-accepted", userId });
+  }
+
+  /** The recovery-code check inside `guarded` (R20, R21). Returns how many are left. */
+  async function checkRecoveryCode(userId: string, input: string): Promise<number> {
+    const normalized = normalizeRecoveryCode(input);
+    const unused = await recoveryCodes.listUnused(userId);
+    const matches = await Promise.all(
+      unused.map((record) => (normalized ? recoveryCodeHasher.verify(record.codeHash, normalized) : false)),
+    );
+    const match = unused.find((_, index) => matches[index]);
+    if (!match || !(await recoveryCodes.consume(match.id, clock.now()))) {
+      await events.record({ type: "recovery-code-rejected", userId });
+      throw new GatehouseError(ErrorCode.INVALID_RECOVERY_CODE, "That recovery code is not valid or was already used.");
+    }
+    const remaining = unused.length - 1;
+    await events.record({ type: "recovery-code-used", userId, detail: { remaining } });
+    return remaining;
+  }
+
   return {
     async isEnrolled(userId: string): Promise<boolean> {
       return (await totp.findFactor(userId)) !== null;
@@ -96,19 +140,22 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
 
     /** R24: the same pending secret on every reload until it is confirmed or expires. */
     async currentEnrollment(userId: string, username: string): Promise<EnrollmentView> {
-      const pending = await totp.findPendingEnrollment(userId, clock.now());
-      if (pending) return viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt);
-      return startEnrollment(userId, username);
+      return (await pendingEnrollment(userId, username)) ?? startEnrollment(userId, username);
     },
+
+    /** A re-enrollment in progress (started after a re-authentication), or null. */
+    pendingEnrollment,
 
     /** Copenhagen Book MFA: a new QR code means a new secret; the pending one is replaced. */
     restartEnrollment: startEnrollment,
 
     /**
      * Confirms the pending secret with a code from the app; the code's step seeds the replay
-     * guard (R7). Returns the new recovery codes, to be shown once. False: already enrolled.
+     * guard (R7). `replace` swaps the secret of an active factor (a new phone); the old secret
+     * worked until this moment. Returns the new recovery codes, to be shown once, or null when
+     * the factor was not in the expected state.
      */
-    async confirmEnrollment(userId: string, input: string): Promise<string[] | null> {
+    async confirmEnrollment(userId: string, input: string, mode: "first" | "replace"): Promise<string[] | null> {
       return guarded(userId, async () => {
         const pending = await totp.findPendingEnrollment(userId, clock.now());
         if (!pending) {
@@ -116,60 +163,58 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
         }
         const step = matchStep(openSecret(userId, pending.sealedSecret), input);
         if (step === null) {
-          events.record({ type: "second-factor-rejected", userId, detail: { during: "enrollment" } });
+          await events.record({ type: "second-factor-rejected", userId, detail: { during: "enrollment" } });
           throw invalidCode();
         }
-        const codes = generateRecoveryCodes(random);
-        const hashes = await Promise.all(
-          codes.map((code) => recoveryCodeHasher.hash(normalizeRecoveryCode(code) ?? code)),
-        );
+        const { codes, hashes } = await newRecoveryCodes();
         const activated = await totp.activateFactor({
           userId,
+          replace: mode === "replace",
           sealedSecret: pending.sealedSecret,
           usedStep: step,
           recoveryCodeHashes: hashes,
           now: clock.now(),
         });
         if (!activated) return null;
-        events.record({ type: "two-factor-enabled", userId });
+        await events.record({ type: mode === "replace" ? "two-factor-reenrolled" : "two-factor-enabled", userId });
         return codes;
       });
     },
 
     /** The sign-in challenge (R5, R6, R8): ±1 step, each step usable once per account. */
     async verifyCode(userId: string, input: string): Promise<void> {
-      await guarded(userId, async () => {
-        const factor = await totp.findFactor(userId);
-        const step = factor ? matchStep(openSecret(userId, factor.sealedSecret), input) : null;
-        if (step === null) {
-          events.record({ type: "second-factor-rejected", userId });
-          throw invalidCode();
-        }
-        if (!(await totp.consumeStep(userId, step))) {
-          events.record({ type: "second-factor-replayed", userId, detail: { step } });
-          throw invalidCode();
-        }
-        events.record({ type: "second-factor-accepted", userId });
-      });
+      await guarded(userId, () => checkCode(userId, input));
     },
 
     /** R20, R21: single use, atomic, on the same throttle as codes. Returns how many are left. */
     async useRecoveryCode(userId: string, input: string): Promise<number> {
-      return guarded(userId, async () => {
-        const normalized = normalizeRecoveryCode(input);
-        const unused = await recoveryCodes.listUnused(userId);
-        const matches = await Promise.all(
-          unused.map((record) => (normalized ? recoveryCodeHasher.verify(record.codeHash, normalized) : false)),
-        );
-        const match = unused.find((_, index) => matches[index]);
-        if (!match || !(await recoveryCodes.consume(match.id, clock.now()))) {
-          events.record({ type: "recovery-code-rejected", userId });
-          throw new GatehouseError(ErrorCode.INVALID_RECOVERY_CODE, "That recovery code is not valid or was already used.");
-        }
-        const remaining = unused.length - 1;
-        events.record({ type: "recovery-code-used", userId, detail: { remaining } });
-        return remaining;
+      return guarded(userId, () => checkRecoveryCode(userId, input));
+    },
+
+    /**
+     * Step-up for account changes (R14, R39): a current code, or an unused recovery code typed
+     * in the same field; one throttled attempt either way.
+     */
+    async verifyCodeOrRecoveryCode(userId: string, input: string): Promise<void> {
+      await guarded(userId, async () => {
+        if (parseOTPInput(input) !== null) await checkCode(userId, input);
+        else await checkRecoveryCode(userId, input);
       });
+    },
+
+    /** R22: replaces every previous code. The caller has just verified a second factor. */
+    async regenerateRecoveryCodes(userId: string): Promise<string[]> {
+      const { codes, hashes } = await newRecoveryCodes();
+      await recoveryCodes.replaceRecoveryCodes(userId, hashes, clock.now());
+      await events.record({ type: "recovery-codes-regenerated", userId });
+      return codes;
+    },
+
+    /** Turns 2FA off: the next sign-in enrolls again. The caller has just re-authenticated. */
+    async disable(userId: string, type: "two-factor-disabled" | "admin-reset-2fa" = "two-factor-disabled"): Promise<boolean> {
+      const disabled = await totp.disableFactor(userId);
+      if (disabled) await events.record({ type, userId });
+      return disabled;
     },
   };
 }

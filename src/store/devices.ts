@@ -1,6 +1,12 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { RememberedDeviceStore } from "../core/ports.js";
 import type { Database } from "./schema.js";
+
+/** R47: bump the version (old tokens fail at once, wherever they are checked) and drop the rows. */
+export async function forgetAllDevices(trx: Transaction<Database>, userId: string): Promise<void> {
+  await trx.updateTable("users").set({ factor_version: sql`factor_version + 1` }).where("id", "=", userId).execute();
+  await trx.deleteFrom("remembered_devices").where("user_id", "=", userId).execute();
+}
 
 export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDeviceStore {
   return {
@@ -37,6 +43,35 @@ export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDev
         .whereRef("d.factor_version", "=", "u.factor_version")
         .executeTakeFirst();
       return row !== undefined;
+    },
+
+    async listDevices(userId, now) {
+      const rows = await db
+        .selectFrom("remembered_devices as d")
+        .innerJoin("users as u", "u.id", "d.user_id")
+        .select(["d.id", "d.token_hash", "d.user_id", "d.label", "d.created_at", "d.expires_at"])
+        .where("d.user_id", "=", userId)
+        .where("d.expires_at", ">", now)
+        .whereRef("d.factor_version", "=", "u.factor_version")
+        .orderBy("d.created_at", "desc")
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        tokenHash: row.token_hash,
+        userId: row.user_id,
+        label: row.label,
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+      }));
+    },
+
+    async forgetDevice(userId, deviceId) {
+      const result = await db
+        .deleteFrom("remembered_devices")
+        .where("id", "=", deviceId)
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      return result.numDeletedRows === 1n;
     },
   };
 }

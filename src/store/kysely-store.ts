@@ -4,6 +4,7 @@ import { Migrator, sql, type Kysely } from "kysely";
 import type {
   HealthCheck,
   LoginThrottle,
+  EventStore,
   RecoveryCodeStore,
   RememberedDeviceStore,
   SecondFactorThrottle,
@@ -15,6 +16,7 @@ import type {
 import { migrationProvider } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { createRememberedDeviceStore } from "./devices.js";
+import { createEventStore } from "./events.js";
 import { createSessionStore } from "./sessions.js";
 import { createLoginThrottle, createSecondFactorThrottle } from "./throttle.js";
 import { createRecoveryCodeStore, createTOTPStore } from "./totp.js";
@@ -26,6 +28,7 @@ export interface Store {
   recoveryCodes: RecoveryCodeStore;
   sessions: SessionStore;
   devices: RememberedDeviceStore;
+  events: EventStore;
   secondFactorThrottle: SecondFactorThrottle;
   loginThrottle: LoginThrottle;
   health: HealthCheck;
@@ -47,6 +50,7 @@ export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFa
     recoveryCodes: createRecoveryCodeStore(db),
     sessions,
     devices: createRememberedDeviceStore(db),
+    events: createEventStore(db),
     secondFactorThrottle: createSecondFactorThrottle(db, throttlePolicy),
     loginThrottle: createLoginThrottle(db),
     health: {

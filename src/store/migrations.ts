@@ -75,6 +75,20 @@ const initial: Migration = {
       .execute();
     await db.schema.createIndex("remembered_devices_user").on("remembered_devices").column("user_id").execute();
 
+    // The activity log outlives its user (no foreign key): an audit trail of removed accounts too.
+    await db.schema
+      .createTable("events")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("at", "bigint", (c) => c.notNull())
+      .addColumn("type", "text", (c) => c.notNull())
+      .addColumn("user_id", "text")
+      .addColumn("client_address", "text")
+      .addColumn("user_agent", "text")
+      .addColumn("detail", "text", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("events_user_at").on("events").columns(["user_id", "at"]).execute();
+    await db.schema.createIndex("events_at").on("events").column("at").execute();
+
     // Password-step failures as a sliding log: one row per failed attempt and key (R16).
     await db.schema
       .createTable("login_failures")

@@ -60,6 +60,17 @@ export interface RememberedDevicesTable {
   expires_at: number;
 }
 
+export interface EventsTable {
+  id: string;
+  at: number;
+  type: string;
+  user_id: string | null;
+  client_address: string | null;
+  user_agent: string | null;
+  /** JSON object of non-secret details. */
+  detail: string;
+}
+
 export interface LoginFailuresTable {
   attempt_id: string;
   key: string;
@@ -75,4 +86,5 @@ export interface Database {
   second_factor_throttle: SecondFactorThrottleTable;
   login_failures: LoginFailuresTable;
   remembered_devices: RememberedDevicesTable;
+  events: EventsTable;
 }

@@ -82,5 +82,24 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+
+    async listUserSessions(userId, now, idleTimeoutMs) {
+      const rows = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("expires_at", ">", now)
+        .where("last_seen_at", ">", now - idleTimeoutMs)
+        .orderBy("last_seen_at", "desc")
+        .execute();
+      return rows.map(toSession);
+    },
+
+    async deleteUserSessions(userId, keepIdHash) {
+      let query = db.deleteFrom("sessions").where("user_id", "=", userId);
+      if (keepIdHash !== null) query = query.where("id_hash", "!=", keepIdHash);
+      const result = await query.executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 }

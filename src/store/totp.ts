@@ -1,6 +1,7 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { RecoveryCodeStore, TOTPStore } from "../core/ports.js";
 import type { Database } from "./schema.js";
+import { forgetAllDevices } from "./devices.js";
 import { isUniqueViolation } from "./unique-violation.js";
 import { randomUUID } from "node:crypto";
 
@@ -40,39 +41,72 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
 
     async activateFactor(input) {
       try {
-        await db.transaction().execute(async (trx) => {
-          // Primary key on user_id: a second concurrent confirmation fails here and rolls back.
-          await trx
-            .insertInto("totp_factors")
-            .values({
-              user_id: input.userId,
-              sealed_secret: input.sealedSecret,
-              last_used_step: input.usedStep,
-              created_at: input.now,
-            })
-            .execute();
-          await trx.deleteFrom("pending_enrollments").where("user_id", "=", input.userId).execute();
-          await trx.deleteFrom("recovery_codes").where("user_id", "=", input.userId).execute();
-          if (input.recoveryCodeHashes.length > 0) {
+        return await db.transaction().execute(async (trx) => {
+          if (input.replace) {
+            const swapped = await trx
+              .updateTable("totp_factors")
+              .set({ sealed_secret: input.sealedSecret, last_used_step: input.usedStep, created_at: input.now })
+              .where("user_id", "=", input.userId)
+              .executeTakeFirst();
+            if (swapped.numUpdatedRows !== 1n) return false;
+            // R47: a new phone means every remembered browser signs in with a code again.
+            await forgetAllDevices(trx, input.userId);
+          } else {
+            // Primary key on user_id: a second concurrent confirmation fails here and rolls back.
             await trx
-              .insertInto("recovery_codes")
-              .values(
-                input.recoveryCodeHashes.map((codeHash) => ({
-                  id: randomUUID(),
-                  user_id: input.userId,
-                  code_hash: codeHash,
-                  used_at: null,
-                  created_at: input.now,
-                })),
-              )
+              .insertInto("totp_factors")
+              .values({
+                user_id: input.userId,
+                sealed_secret: input.sealedSecret,
+                last_used_step: input.usedStep,
+                created_at: input.now,
+              })
               .execute();
           }
+          const pending = await trx
+            .deleteFrom("pending_enrollments")
+            .where("user_id", "=", input.userId)
+            .where("sealed_secret", "=", input.sealedSecret)
+            .executeTakeFirst();
+          // The pending key was replaced ("new QR code") or confirmed by a concurrent request.
+          if (pending.numDeletedRows !== 1n) throw new StalePendingEnrollment();
+          await replaceRecoveryCodes(trx, input.userId, input.recoveryCodeHashes, input.now);
+          return true;
         });
-        return true;
       } catch (error) {
-        if (isUniqueViolation(error)) return false;
+        if (isUniqueViolation(error) || error instanceof StalePendingEnrollment) return false;
         throw error;
       }
+    },
+
+    async disableFactor(userId) {
+      return db.transaction().execute(async (trx) => {
+        const removed = await trx.deleteFrom("totp_factors").where("user_id", "=", userId).executeTakeFirst();
+        await trx.deleteFrom("pending_enrollments").where("user_id", "=", userId).execute();
+        await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+        await forgetAllDevices(trx, userId);
+        return removed.numDeletedRows === 1n;
+      });
+    },
+
+    async listSealedSecrets() {
+      const active = await db.selectFrom("totp_factors").select(["user_id", "sealed_secret"]).execute();
+      const pending = await db.selectFrom("pending_enrollments").select(["user_id", "sealed_secret"]).execute();
+      return [
+        ...active.map((row) => ({ userId: row.user_id, kind: "active" as const, sealedSecret: row.sealed_secret })),
+        ...pending.map((row) => ({ userId: row.user_id, kind: "pending" as const, sealedSecret: row.sealed_secret })),
+      ];
+    },
+
+    async resealSecret(record, sealedSecret) {
+      const table = record.kind === "active" ? "totp_factors" : "pending_enrollments";
+      const result = await db
+        .updateTable(table)
+        .set({ sealed_secret: sealedSecret })
+        .where("user_id", "=", record.userId)
+        .where("sealed_secret", "=", record.sealedSecret)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     async consumeStep(userId, step) {
@@ -110,5 +144,19 @@ export function createRecoveryCodeStore(db: Kysely<Database>): RecoveryCodeStore
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },
+
+    replaceRecoveryCodes: (userId, codeHashes, now) =>
+      db.transaction().execute((trx) => replaceRecoveryCodes(trx, userId, codeHashes, now)),
   };
+}
+
+class StalePendingEnrollment extends Error {}
+
+async function replaceRecoveryCodes(trx: Transaction<Database>, userId: string, codeHashes: string[], now: number) {
+  await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+  if (codeHashes.length === 0) return;
+  await trx
+    .insertInto("recovery_codes")
+    .values(codeHashes.map((codeHash) => ({ id: randomUUID(), user_id: userId, code_hash: codeHash, used_at: null, created_at: now })))
+    .execute();
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from "kysely";
 import type { NewUser, UserRecord, UserStore } from "../core/ports.js";
 import type { Database, UsersTable } from "./schema.js";
+import { forgetAllDevices } from "./devices.js";
 import { isUniqueViolation } from "./unique-violation.js";
 
 function toUser(row: Selectable<UsersTable>): UserRecord {
@@ -42,5 +43,17 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     async updatePasswordHash(userId, passwordHash) {
       await db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", userId).execute();
     },
+
+    async listUsers() {
+      const rows = await db.selectFrom("users").selectAll().orderBy("username_key").execute();
+      return rows.map(toUser);
+    },
+
+    async deleteUser(userId) {
+      const result = await db.deleteFrom("users").where("id", "=", userId).executeTakeFirst();
+      return result.numDeletedRows === 1n;
+    },
+
+    forgetAllDevices: (userId) => db.transaction().execute((trx) => forgetAllDevices(trx, userId)),
   };
 }

@@ -4,6 +4,7 @@ import formbody from "@fastify/formbody";
 import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ErrorCode, GatehouseError } from "../core/errors.js";
+import { requestInfo } from "../request-info.js";
 import { cookiePolicy } from "./cookies.js";
 import { createCSRF, isSameOrigin } from "./csrf.js";
 import type { WebDeps, WebOptions } from "./deps.js";
@@ -56,6 +57,10 @@ export async function buildApp(
     strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
   });
 
+  // Every security event of this request is logged with its client address and browser.
+  app.addHook("onRequest", (request, _reply, done) => {
+    requestInfo.run({ clientAddress: request.ip, userAgent: request.headers["user-agent"] ?? null }, done);
+  });
   registerVisitor(app, deps, cookies);
   app.decorateRequest("formAccepted", false);
   registerErrorHandling(app, csrf);

@@ -17,7 +17,7 @@ let clock: TestClock;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "gatehouse-instances-"));
   clock = new TestClock();
-  const shared = { databaseFile: join(dir, "gatehouse.db"), masterSecret: new Uint8Array(randomBytes(32)), clock };
+  const shared = { databaseFile: join(dir, "gatehouse.db"), masterSecrets: [new Uint8Array(randomBytes(32))], clock };
   a = await buildTestApp(shared);
   b = await buildTestApp(shared);
   a.clock = clock;

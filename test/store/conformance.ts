@@ -73,8 +73,16 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
       const user = newUser();
       expect(await a.users.createUser(user)).toBe(true);
       const hashes = Array.from({ length: codes }, (_, i) => `hash-${i}-${randomUUID()}`);
+      await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "sealed", expiresAt: T0 + 15 * MINUTE });
       expect(
-        await a.totp.activateFactor({ userId: user.id, sealedSecret: "sealed", usedStep: step, recoveryCodeHashes: hashes, now: T0 }),
+        await a.totp.activateFactor({
+          userId: user.id,
+          replace: false,
+          sealedSecret: "sealed",
+          usedStep: step,
+          recoveryCodeHashes: hashes,
+          now: T0,
+        }),
       ).toBe(true);
       return { user, hashes };
     }
@@ -203,6 +211,7 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
         await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
         const ok = await b.totp.activateFactor({
           userId: user.id,
+          replace: false,
           sealedSecret: "pending",
           usedStep: 77,
           recoveryCodeHashes: ["h1", "h2"],
@@ -215,8 +224,10 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
 
       it("a second activation for an enrolled user returns false and changes neither the factor nor the codes", async () => {
         const { user, hashes } = await enrolledUser(500);
+        await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "attacker", expiresAt: T0 + 15 * MINUTE });
         const again = await b.totp.activateFactor({
           userId: user.id,
+          replace: false,
           sealedSecret: "attacker",
           usedStep: 900,
           recoveryCodeHashes: ["attacker-code"],
@@ -233,7 +244,8 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
         await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
         const inputs = [0, 1].map((i) => ({
           userId: user.id,
-          sealedSecret: `secret-${i}`,
+          replace: false,
+          sealedSecret: "pending",
           usedStep: 2000 + i,
           recoveryCodeHashes: [`code-${i}-a`, `code-${i}-b`],
           now: T0,

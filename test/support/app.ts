@@ -28,7 +28,7 @@ export async function buildTestApp(overrides: Partial<ComposeOptions> = {}): Pro
   const clock = new TestClock();
   const { app, store } = await composeApp({
     databaseFile: ":memory:",
-    masterSecret: new Uint8Array(randomBytes(32)),
+    masterSecrets: [new Uint8Array(randomBytes(32))],
     issuer: "gatehouse-test",
     registrationOpen: true,
     firstLockSeconds: 30,

@@ -51,7 +51,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
       const pending = await helpers.requireStep(request, reply, "enroll", "/");
       if (!pending) return reply;
       const { otp } = parseForm(OTPForm, request.body);
-      const codes = await deps.twoFactor.confirmEnrollment(pending.user.id, otp);
+      const codes = await deps.twoFactor.confirmEnrollment(pending.user.id, otp, "first");
       if (!codes) return redirect(reply, "/2fa");
       const flash = sealFlash(deps.sealer, pending.user.id, { recoveryCodes: codes });
       await completeSignIn(reply, pending, { type: "enrollment-confirmed" }, flash);

@@ -1,0 +1,36 @@
+// The security-event sink behind the core: each event is appended to the activity log with the
+// client address and browser of the request that caused it (R53), written to the log, and passed
+// on to whoever notifies users.
+import type { Logger } from "pino";
+import type { Clock, EventStore, SecurityEventSink, StoredEvent } from "./core/ports.js";
+import { requestInfo } from "./request-info.js";
+
+/** Enough to tell one browser from another in a list; longer headers are cut. */
+const MAX_USER_AGENT_LENGTH = 256;
+
+export function createActivityLog(deps: {
+  store: EventStore;
+  logger: Logger;
+  clock: Clock;
+  newId: () => string;
+  onStored?: (event: StoredEvent) => void;
+}): SecurityEventSink {
+  const { store, logger, clock, newId, onStored } = deps;
+  return {
+    async record(event) {
+      const info = requestInfo.getStore();
+      const stored: StoredEvent = {
+        id: newId(),
+        at: clock.now(),
+        type: event.type,
+        userId: event.userId ?? null,
+        clientAddress: info?.clientAddress ?? null,
+        userAgent: info?.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+        detail: event.detail ?? {},
+      };
+      await store.appendEvent(stored);
+      logger.info({ event: { id: stored.id, type: stored.type, userId: stored.userId, clientAddress: stored.clientAddress, detail: stored.detail } }, stored.type);
+      onStored?.(stored);
+    },
+  };
+}

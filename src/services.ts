@@ -1,0 +1,98 @@
+// The composition of the core with its adapters: configuration in, wired services out. Shared
+// by the web app (compose.ts) and the admin CLI. The only place that picks concrete adapters,
+// the real clock and randomness (style: inject time and randomness).
+import { randomBytes, randomUUID } from "node:crypto";
+import { pino, type Logger } from "pino";
+import { createActivityLog } from "./activity.js";
+import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
+import { deriveKeys } from "./core/keys.js";
+import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
+import type { Clock, RandomSource, SecondFactorThrottlePolicy, StoredEvent } from "./core/ports.js";
+import { createRememberedDevices } from "./core/remembered-devices.js";
+import { createSealer } from "./core/seal.js";
+import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
+import { createTwoFactor } from "./core/two-factor.js";
+import type { Store } from "./store/kysely-store.js";
+import { openSQLiteStore } from "./store/sqlite.js";
+
+export interface ServiceOptions {
+  /** SQLite file path, or ":memory:" in tests. */
+  databaseFile: string;
+  /** The key ring: the first key seals, every key opens (rotation). At least one. */
+  masterSecrets: Uint8Array[];
+  issuer: string;
+  registrationOpen: boolean;
+  firstLockSeconds: number;
+  /** Silent when absent (tests). */
+  logger?: Logger;
+  clock?: Clock;
+  random?: RandomSource;
+  argon2?: Argon2Params;
+  sessionTimeouts?: SessionTimeouts;
+  /** Called with each stored security event (user notifications). */
+  onEvent?: (event: StoredEvent) => void;
+}
+
+/** R24: an enrollment key shown but not confirmed stays valid this long. */
+const ENROLLMENT_TTL_MS = 15 * 60_000;
+
+export function throttlePolicy(firstLockSeconds: number): SecondFactorThrottlePolicy {
+  // Contract: lock after 5 consecutive failures, double each time, cap a day, hard lock at 100.
+  return { freeAttempts: 5, firstLockSeconds, maxLockSeconds: 86_400, hardLockFailures: 100 };
+}
+
+export async function createServices(options: ServiceOptions) {
+  const clock = options.clock ?? { now: () => Date.now() };
+  const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  const logger = options.logger ?? pino({ level: "silent" });
+  const store: Store = await openSQLiteStore(options.databaseFile, throttlePolicy(options.firstLockSeconds));
+  const keys = options.masterSecrets.map(deriveKeys);
+  const current = keys[0];
+  if (!current) throw new TypeError("at least one master secret is needed");
+  const sealer = createSealer(
+    keys.map((k) => k.sealingKey),
+    random,
+  );
+  const hasher = createPasswordHasher(options.argon2 ?? ARGON2_PRODUCTION);
+  const timeouts = options.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
+  const events = createActivityLog({
+    store: store.events,
+    logger: logger.child({ component: "security" }),
+    clock,
+    newId: randomUUID,
+    ...(options.onEvent ? { onStored: options.onEvent } : {}),
+  });
+
+  return {
+    store,
+    clock,
+    random,
+    logger,
+    sealer,
+    hasher,
+    events,
+    timeouts,
+    csrfKey: current.csrfKey,
+    accounts: createAccounts(
+      { users: store.users, throttle: store.loginThrottle, hasher, clock, newId: randomUUID, events },
+      { registrationOpen: options.registrationOpen, ...DEFAULT_LOGIN_LIMITS },
+    ),
+    twoFactor: createTwoFactor(
+      {
+        totp: store.totp,
+        recoveryCodes: store.recoveryCodes,
+        throttle: store.secondFactorThrottle,
+        sealer,
+        recoveryCodeHasher: hasher,
+        clock,
+        random,
+        events,
+      },
+      { issuer: options.issuer, enrollmentTTLms: ENROLLMENT_TTL_MS },
+    ),
+    sessions: createSessionManager({ store: store.sessions, clock, random, timeouts, events }),
+    devices: createRememberedDevices({ store: store.devices, clock, random, events, newId: randomUUID }),
+  };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;
