@@ -40,7 +40,7 @@ export async function composeApp(
   sweeper.unref();
   app.addHook("onClose", async () => {
     clearInterval(sweeper);
-    await store.close();
+    await services.close();
   });
   return { app, store, services };
 }

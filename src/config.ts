@@ -24,6 +24,11 @@ const EnvSchema = z.object({
   GATEHOUSE_REGISTRATION: z.enum(["open", "closed"]).default("open"),
   GATEHOUSE_LOCK_SECONDS: positiveSeconds.default(30),
   GATEHOUSE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GATEHOUSE_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: "GATEHOUSE_WEBHOOK_URL must be an http:// or https:// URL" }).optional(),
+  GATEHOUSE_WEBHOOK_SECRET: z
+    .string()
+    .refine((value) => Buffer.byteLength(value, "utf8") >= 32, "GATEHOUSE_WEBHOOK_SECRET must be at least 32 bytes long")
+    .optional(),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
 });
@@ -38,6 +43,7 @@ export interface Config {
   registrationOpen: boolean;
   firstLockSeconds: number;
   logLevel: z.infer<typeof EnvSchema>["GATEHOUSE_LOG_LEVEL"];
+  webhook: { url: URL; secret: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +59,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   if (e.DATABASE_URL) throw new ConfigError("DATABASE_URL (PostgreSQL) is not supported by this version yet; unset it to use the embedded SQLite store.");
+  if (e.GATEHOUSE_WEBHOOK_URL && !e.GATEHOUSE_WEBHOOK_SECRET) {
+    throw new ConfigError("GATEHOUSE_WEBHOOK_URL needs GATEHOUSE_WEBHOOK_SECRET (at least 32 bytes) to sign deliveries.");
+  }
   if (e.REDIS_URL) throw new ConfigError("REDIS_URL is not supported by this version yet; unset it.");
   return {
     host: e.HOST,
@@ -64,5 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registrationOpen: e.GATEHOUSE_REGISTRATION === "open",
     firstLockSeconds: e.GATEHOUSE_LOCK_SECONDS,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
+    webhook:
+      e.GATEHOUSE_WEBHOOK_URL && e.GATEHOUSE_WEBHOOK_SECRET
+        ? { url: new URL(e.GATEHOUSE_WEBHOOK_URL), secret: e.GATEHOUSE_WEBHOOK_SECRET }
+        : undefined,
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { composeApp } from "./compose.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { createWebhookNotifier } from "./notify/webhook.js";
 import { loadMasterSecret } from "./secret-key.js";
 
 async function main(): Promise<void> {
@@ -22,6 +23,15 @@ async function main(): Promise<void> {
     firstLockSeconds: config.firstLockSeconds,
     publicURL: config.publicURL,
     logger,
+    ...(config.webhook
+      ? {
+          notifier: createWebhookNotifier({
+            url: config.webhook.url,
+            secret: new Uint8Array(Buffer.from(config.webhook.secret, "utf8")),
+            logger: logger.child({ component: "webhook" }),
+          }),
+        }
+      : {}),
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

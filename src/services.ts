@@ -7,11 +7,13 @@ import { createActivityLog } from "./activity.js";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
-import type { Clock, RandomSource, SecondFactorThrottlePolicy, StoredEvent } from "./core/ports.js";
+import type { Clock, RandomSource, SecondFactorThrottlePolicy } from "./core/ports.js";
 import { createRememberedDevices } from "./core/remembered-devices.js";
 import { createSealer } from "./core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
 import { createTwoFactor } from "./core/two-factor.js";
+import { createLogNotifier, type Notifier } from "./notify/notifier.js";
+import { notifyUsersOf } from "./notify/user-events.js";
 import type { Store } from "./store/kysely-store.js";
 import { openSQLiteStore } from "./store/sqlite.js";
 
@@ -29,8 +31,8 @@ export interface ServiceOptions {
   random?: RandomSource;
   argon2?: Argon2Params;
   sessionTimeouts?: SessionTimeouts;
-  /** Called with each stored security event (user notifications). */
-  onEvent?: (event: StoredEvent) => void;
+  /** Tells users about changes to their account (R30); the log notifier when absent. */
+  notifier?: Notifier;
 }
 
 /** R24: an enrollment key shown but not confirmed stays valid this long. */
@@ -55,12 +57,15 @@ export async function createServices(options: ServiceOptions) {
   );
   const hasher = createPasswordHasher(options.argon2 ?? ARGON2_PRODUCTION);
   const timeouts = options.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
+  const notifier = options.notifier ?? createLogNotifier(logger.child({ component: "notify" }));
   const events = createActivityLog({
     store: store.events,
     logger: logger.child({ component: "security" }),
     clock,
     newId: randomUUID,
-    ...(options.onEvent ? { onStored: options.onEvent } : {}),
+    onStored: notifyUsersOf(notifier, store.users, (error) => {
+      logger.warn({ err: { message: (error as Error).message } }, "could not notify a user");
+    }),
   });
 
   return {
@@ -92,6 +97,10 @@ export async function createServices(options: ServiceOptions) {
     ),
     sessions: createSessionManager({ store: store.sessions, clock, random, timeouts, events }),
     devices: createRememberedDevices({ store: store.devices, clock, random, events, newId: randomUUID }),
+    async close() {
+      await notifier.close();
+      await store.close();
+    },
   };
 }
 

@@ -1,0 +1,24 @@
+// Turns stored security events into notifications for the users they concern.
+import type { StoredEvent, UserStore } from "../core/ports.js";
+import type { Notifier } from "./notifier.js";
+import { shouldNotify } from "./which-events.js";
+
+export function notifyUsersOf(notifier: Notifier, users: UserStore, onError: (error: unknown) => void) {
+  return (event: StoredEvent): void => {
+    if (!event.userId || !shouldNotify(event.type)) return;
+    // Never on the sign-in's path: the lookup and the delivery run after the response.
+    void users.findUserById(event.userId).then((user) => {
+      if (!user) return;
+      notifier.notify({
+        id: event.id,
+        type: event.type,
+        userId: user.id,
+        username: user.username,
+        at: new Date(event.at).toISOString(),
+        clientAddress: event.clientAddress,
+        userAgent: event.userAgent,
+        detail: event.detail,
+      });
+    }, onError);
+  };
+}
