@@ -31,9 +31,17 @@ export interface SessionManager {
   resolve(token: string | undefined): Promise<SessionRecord | null>;
   /** A new session after the password step: pending, or full for a remembered browser. */
   start(level: SessionLevel, userId: string, nextPath: string, previous: SessionRecord | null): Promise<IssuedSession>;
-  promote(pending: SessionRecord, flash: string | null): Promise<IssuedSession>;
+  /**
+   * R32: a new token for a privilege change (pending → full) or a re-authentication (full →
+   * full), replacing the old one; `flash` rides along to the next page.
+   */
+  reissue(session: SessionRecord, level: SessionLevel, flash: string | null): Promise<IssuedSession>;
   end(session: SessionRecord): Promise<void>;
   takeFlash(session: SessionRecord): Promise<string | null>;
+  /** The user's live sessions, most recently used first. */
+  list(userId: string): Promise<SessionRecord[]>;
+  /** R37: "sign out everywhere else". Returns how many sessions ended. */
+  endOthers(session: SessionRecord): Promise<number>;
 }
 
 export function createSessionManager(deps: {
@@ -85,9 +93,9 @@ export function createSessionManager(deps: {
       return issued;
     },
 
-    async promote(pending, flash) {
-      const issued = issue(pending.userId, "full", pending.nextPath, flash);
-      if (!(await store.replaceSession(pending.idHash, issued.session))) {
+    async reissue(session, level, flash) {
+      const issued = issue(session.userId, level, session.nextPath, flash);
+      if (!(await store.replaceSession(session.idHash, issued.session))) {
         // Ended, or already promoted by a concurrent request: one challenge, one session.
         throw new GatehouseError(ErrorCode.SESSION_EXPIRED, "Your sign-in has expired. Sign in again.");
       }
@@ -99,5 +107,13 @@ export function createSessionManager(deps: {
       await events.record({ type: "signed-out", userId: session.userId });
     },
     takeFlash: (session) => store.takeFlash(session.idHash),
+
+    list: (userId) => store.listUserSessions(userId, clock.now(), timeouts.idleMs),
+
+    async endOthers(session) {
+      const ended = await store.deleteUserSessions(session.userId, session.idHash);
+      if (ended > 0) await events.record({ type: "sessions-ended", userId: session.userId, detail: { count: ended } });
+      return ended;
+    },
   };
 }

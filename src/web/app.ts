@@ -10,6 +10,7 @@ import { createCSRF, isSameOrigin } from "./csrf.js";
 import type { WebDeps, WebOptions } from "./deps.js";
 import { registerErrorHandling, sendFrameworkError } from "./errors.js";
 import { parseFormStrict } from "./form-parser.js";
+import { enrollmentRoutes } from "./routes/enrollment.js";
 import { homeRoutes } from "./routes/home.js";
 import { signInRoutes } from "./routes/sign-in.js";
 import { twoFactorRoutes } from "./routes/two-factor.js";
@@ -85,6 +86,7 @@ export async function buildApp(
   const routeContext = { deps, csrf, cookie: cookies };
   signInRoutes(app, routeContext);
   twoFactorRoutes(app, routeContext);
+  enrollmentRoutes(app, routeContext);
   homeRoutes(app, routeContext);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { nextStep, type SignInState, type SignInStep } from "../../core/flow.js";
+import type { SessionLevel, SessionRecord } from "../../core/ports.js";
 import {
   addDeviceToken,
   clearSessionCookie,
@@ -83,6 +84,13 @@ export function createRouteHelpers({ deps, csrf, cookie }: RouteContext) {
 
     startSession(reply: FastifyReply, token: string) {
       setSessionCookie(reply, cookie, token);
+    },
+
+    /** R32: a new token (and cookie) for a privilege change or a re-authentication. */
+    async reissueSession(reply: FastifyReply, session: SessionRecord, level: SessionLevel, flash: string | null) {
+      const issued = await deps.sessions.reissue(session, level, flash);
+      setSessionCookie(reply, cookie, issued.token);
+      return issued.session;
     },
 
     rememberBrowser(request: FastifyRequest, reply: FastifyReply, token: string) {

@@ -1,30 +1,17 @@
-// The second factor: forced enrollment, the code challenge, recovery codes (R24-R26, R33).
+// The second factor at sign-in: the code challenge, recovery codes (R5-R8, R20, R33).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { renderQRCodePNGDataURL } from "../../core/qr.js";
 import { safeNextPath } from "../../core/redirect.js";
 import { transition, type SignInEvent, type SignInState } from "../../core/flow.js";
 import type { SessionRecord, UserRecord } from "../../core/ports.js";
 import { browserLabel } from "../browser-label.js";
 import { openFlash, sealFlash } from "../flash.js";
-import { ChallengeForm, OTPForm, parseForm, RecoveryForm } from "../forms.js";
-import { challengePage, recoveryCodesPage, setupPage } from "../views/two-factor.js";
+import { ChallengeForm, parseForm, RecoveryForm } from "../forms.js";
+import { challengePage, recoveryCodesPage } from "../views/two-factor.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
 export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
   const { deps } = route;
-
-  async function renderSetup(request: FastifyRequest, reply: FastifyReply, error?: string) {
-    const { user } = request.visitor;
-    if (!user) throw new Error("setup page rendered without a user");
-    const enrollment = await deps.twoFactor.currentEnrollment(user.id, user.username);
-    return setupPage(helpers.context(request, reply), {
-      qrDataURL: await renderQRCodePNGDataURL(enrollment.keyURI),
-      secretBase32: enrollment.secretBase32,
-      keyURI: enrollment.keyURI,
-      error,
-    });
-  }
 
   /** R32: the second factor passed; a new session token replaces the pending one. */
   async function completeSignIn(
@@ -34,37 +21,8 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
     flash: string | null,
   ) {
     transition(pending.state, event);
-    const issued = await deps.sessions.promote(pending.session, flash);
-    helpers.startSession(reply, issued.token);
-    return issued.session;
+    return helpers.reissueSession(reply, pending.session, "full", flash);
   }
-
-  app.get("/2fa/setup", async (request, reply) => {
-    if (!(await helpers.requireStep(request, reply, "enroll", "/"))) return reply;
-    return sendPage(reply, await renderSetup(request, reply));
-  });
-
-  app.post(
-    "/2fa/setup",
-    { config: { renderFormError: (request, reply, error) => renderSetup(request, reply, error) } },
-    async (request, reply) => {
-      const pending = await helpers.requireStep(request, reply, "enroll", "/");
-      if (!pending) return reply;
-      const { otp } = parseForm(OTPForm, request.body);
-      const codes = await deps.twoFactor.confirmEnrollment(pending.user.id, otp, "first");
-      if (!codes) return redirect(reply, "/2fa");
-      const flash = sealFlash(deps.sealer, pending.user.id, { recoveryCodes: codes });
-      await completeSignIn(reply, pending, { type: "enrollment-confirmed" }, flash);
-      return redirect(reply, "/2fa/recovery-codes");
-    },
-  );
-
-  app.post("/2fa/setup/new", async (request, reply) => {
-    const pending = await helpers.requireStep(request, reply, "enroll", "/");
-    if (!pending) return reply;
-    await deps.twoFactor.restartEnrollment(pending.user.id, pending.user.username);
-    return redirect(reply, "/2fa/setup");
-  });
 
   app.get("/2fa", async (request, reply) => {
     if (!(await helpers.requireStep(request, reply, "challenge", "/"))) return reply;

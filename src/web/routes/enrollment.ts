@@ -1,0 +1,78 @@
+// Enrolling an authenticator: forced at the first sign-in (R26), again after 2FA was turned
+// off, or for a new phone once the account page re-authenticated the user (R25, R39).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { nextStep, transition } from "../../core/flow.js";
+import { renderQRCodePNGDataURL } from "../../core/qr.js";
+import { sealFlash } from "../flash.js";
+import { OTPForm, parseForm } from "../forms.js";
+import { setupPage } from "../views/two-factor.js";
+import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
+
+export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): void {
+  const helpers = createRouteHelpers(route);
+  const { deps } = route;
+
+  /**
+   * Who may see and confirm a setup key: a password-only session of an account without a
+   * factor; a full session of an account without one; a full session with a new-phone
+   * enrollment it started after re-authenticating. Everyone else is sent where they belong,
+   * and an active secret is never shown (R25).
+   */
+  async function enrollmentGate(request: FastifyRequest, reply: FastifyReply) {
+    const state = await helpers.signInState(request);
+    const { session, user } = request.visitor;
+    if (session && user) {
+      if (state.kind === "password-verified" && !state.enrolled) return { state, session, user, mode: "first" as const };
+      if (state.kind === "signed-in") {
+        if (!(await deps.twoFactor.isEnrolled(user.id))) return { state, session, user, mode: "first" as const };
+        if (await deps.twoFactor.pendingEnrollment(user.id, user.username)) {
+          return { state, session, user, mode: "replace" as const };
+        }
+        redirect(reply, "/account");
+        return null;
+      }
+    }
+    redirect(reply, helpers.stepPath(nextStep(state), "/"));
+    return null;
+  }
+
+  async function renderSetup(request: FastifyRequest, reply: FastifyReply, error?: string) {
+    const { user } = request.visitor;
+    if (!user) throw new Error("setup page rendered without a user");
+    const enrollment = await deps.twoFactor.currentEnrollment(user.id, user.username);
+    return setupPage(helpers.context(request, reply), {
+      qrDataURL: await renderQRCodePNGDataURL(enrollment.keyURI),
+      secretBase32: enrollment.secretBase32,
+      keyURI: enrollment.keyURI,
+      error,
+    });
+  }
+
+  app.get("/2fa/setup", async (request, reply) => {
+    if (!(await enrollmentGate(request, reply))) return reply;
+    return sendPage(reply, await renderSetup(request, reply));
+  });
+
+  app.post(
+    "/2fa/setup",
+    { config: { renderFormError: (request, reply, error) => renderSetup(request, reply, error) } },
+    async (request, reply) => {
+      const gate = await enrollmentGate(request, reply);
+      if (!gate) return reply;
+      const { otp } = parseForm(OTPForm, request.body);
+      const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, gate.mode);
+      if (!codes) return redirect(reply, gate.state.kind === "signed-in" ? "/account" : "/2fa");
+      const flash = sealFlash(deps.sealer, gate.user.id, { recoveryCodes: codes });
+      if (gate.state.kind === "password-verified") transition(gate.state, { type: "enrollment-confirmed" });
+      await helpers.reissueSession(reply, gate.session, "full", flash);
+      return redirect(reply, "/2fa/recovery-codes");
+    },
+  );
+
+  app.post("/2fa/setup/new", async (request, reply) => {
+    const gate = await enrollmentGate(request, reply);
+    if (!gate) return reply;
+    await deps.twoFactor.restartEnrollment(gate.user.id, gate.user.username);
+    return redirect(reply, "/2fa/setup");
+  });
+}
