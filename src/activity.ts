@@ -16,12 +16,17 @@ export function createActivityLog(deps: {
   onStored?: (event: StoredEvent) => void;
 }): SecurityEventSink {
   const { store, logger, clock, newId, onStored } = deps;
+  let sequence = 0;
+  /** Ids sort like the events they name: time, then order within this process. */
+  const eventId = (at: number) =>
+    `${String(at).padStart(15, "0")}-${String(sequence++ % 1e9).padStart(9, "0")}-${newId().slice(0, 8)}`;
   return {
     async record(event) {
       const info = requestInfo.getStore();
+      const at = clock.now();
       const stored: StoredEvent = {
-        id: newId(),
-        at: clock.now(),
+        id: eventId(at),
+        at,
         type: event.type,
         userId: event.userId ?? null,
         clientAddress: info?.clientAddress ?? null,

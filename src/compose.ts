@@ -25,6 +25,7 @@ export async function composeApp(
     devices: services.devices,
     users: store.users,
     recoveryCodes: store.recoveryCodes,
+    activity: store.events,
     sealer: services.sealer,
     csrfKey: services.csrfKey,
     health: store.health,

@@ -12,6 +12,16 @@ const EnvSchema = z.object({
     .string()
     .refine((value) => Buffer.byteLength(value, "utf8") >= 32, "GATEHOUSE_SECRET_KEY must be at least 32 bytes long")
     .optional(),
+  // Key rotation with GATEHOUSE_SECRET_KEY: the keys before it, comma-separated; they only open
+  // secrets sealed before the rotation (`gatehouse keys rotate --to-env` explains the steps).
+  GATEHOUSE_PREVIOUS_SECRET_KEYS: z
+    .string()
+    .transform((value) => value.split(",").map((key) => key.trim()).filter((key) => key !== ""))
+    .refine(
+      (keys) => keys.every((key) => Buffer.byteLength(key, "utf8") >= 32),
+      "every key in GATEHOUSE_PREVIOUS_SECRET_KEYS must be at least 32 bytes long",
+    )
+    .default([]),
   GATEHOUSE_PUBLIC_URL: z
     .url({ protocol: /^https?$/, message: "GATEHOUSE_PUBLIC_URL must be an http:// or https:// URL" })
     .optional(),
@@ -30,6 +40,9 @@ const EnvSchema = z.object({
     .refine((value) => Buffer.byteLength(value, "utf8") >= 32, "GATEHOUSE_WEBHOOK_SECRET must be at least 32 bytes long")
     .optional(),
   DATABASE_URL: z.string().optional(),
+  // Test hook for the interrupted-rotation test only: `gatehouse keys rotate` prints "paused"
+  // after resealing this many secrets and waits for stdin to close (test/cli/keys.test.ts).
+  GATEHOUSE_TEST_ROTATE_PAUSE_AFTER: z.coerce.number().int().min(1).optional(),
   REDIS_URL: z.string().optional(),
 });
 
@@ -38,12 +51,16 @@ export interface Config {
   port: number;
   dataDir: string;
   secretKey: string | undefined;
+  /** Older master keys that still open secrets (rotation with GATEHOUSE_SECRET_KEY). */
+  previousSecretKeys: string[];
   publicURL: URL | undefined;
   issuer: string;
   registrationOpen: boolean;
   firstLockSeconds: number;
   logLevel: z.infer<typeof EnvSchema>["GATEHOUSE_LOG_LEVEL"];
   webhook: { url: URL; secret: string } | undefined;
+  /** Test hooks; unset in production. */
+  testHooks: { rotatePauseAfter: number | undefined };
 }
 
 export class ConfigError extends Error {
@@ -68,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     dataDir: e.GATEHOUSE_DATA_DIR,
     secretKey: e.GATEHOUSE_SECRET_KEY,
+    previousSecretKeys: e.GATEHOUSE_PREVIOUS_SECRET_KEYS,
     publicURL: e.GATEHOUSE_PUBLIC_URL ? new URL(e.GATEHOUSE_PUBLIC_URL) : undefined,
     issuer: e.GATEHOUSE_ISSUER,
     registrationOpen: e.GATEHOUSE_REGISTRATION === "open",
@@ -77,5 +95,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.GATEHOUSE_WEBHOOK_URL && e.GATEHOUSE_WEBHOOK_SECRET
         ? { url: new URL(e.GATEHOUSE_WEBHOOK_URL), secret: e.GATEHOUSE_WEBHOOK_SECRET }
         : undefined,
+    testHooks: { rotatePauseAfter: e.GATEHOUSE_TEST_ROTATE_PAUSE_AFTER },
   };
 }

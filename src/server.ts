@@ -1,13 +1,15 @@
-// `npm start`: configuration → stores → app → listen → print the address.
-import { mkdirSync } from "node:fs";
+// `npm start` and `gatehouse serve`: configuration → stores → app → listen → print the address.
+import { mkdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { composeApp } from "./compose.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { createWebhookNotifier } from "./notify/webhook.js";
-import { loadMasterSecret } from "./secret-key.js";
+import { notifierFromConfig } from "./notify/from-config.js";
+import { loadMasterSecrets } from "./secret-key.js";
 
-async function main(): Promise<void> {
+/** Starts the server and resolves once it listens; SIGINT and SIGTERM close it and exit. */
+export async function serve(): Promise<void> {
   const config = loadConfig();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logger = pino({
@@ -17,21 +19,14 @@ async function main(): Promise<void> {
   });
   const { app } = await composeApp({
     databaseFile: join(config.dataDir, "gatehouse.sqlite"),
-    masterSecrets: [loadMasterSecret(config.secretKey, config.dataDir)],
+    // Seals with the current key; also opens with a rotation's next and previous keys.
+    masterSecrets: loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys),
     issuer: config.issuer,
     registrationOpen: config.registrationOpen,
     firstLockSeconds: config.firstLockSeconds,
     publicURL: config.publicURL,
     logger,
-    ...(config.webhook
-      ? {
-          notifier: createWebhookNotifier({
-            url: config.webhook.url,
-            secret: new Uint8Array(Buffer.from(config.webhook.secret, "utf8")),
-            logger: logger.child({ component: "webhook" }),
-          }),
-        }
-      : {}),
+    notifier: notifierFromConfig(config, logger),
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -50,9 +45,25 @@ async function main(): Promise<void> {
   process.stdout.write(`gatehouse listening on http://${host}:${port}\n`);
 }
 
-main().catch((error: unknown) => {
-  // One clear line, no stack trace: configuration mistakes are the common case here.
-  const message = error instanceof ConfigError ? error.message : `gatehouse failed to start: ${(error as Error).message}`;
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-});
+/** One clear line, no stack trace: configuration mistakes are the common case here. */
+export function describeStartupFailure(error: unknown): string {
+  return error instanceof ConfigError ? error.message : `gatehouse failed to start: ${(error as Error).message}`;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// `node dist/server.js` (npm start) runs it; `gatehouse serve` imports it.
+if (isEntryPoint()) {
+  serve().catch((error: unknown) => {
+    process.stderr.write(`${describeStartupFailure(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -96,7 +96,7 @@ export async function createServices(options: ServiceOptions) {
       { issuer: options.issuer, enrollmentTTLms: ENROLLMENT_TTL_MS },
     ),
     sessions: createSessionManager({ store: store.sessions, clock, random, timeouts, events }),
-    devices: createRememberedDevices({ store: store.devices, clock, random, events, newId: randomUUID }),
+    devices: createRememberedDevices({ store: store.devices, users: store.users, clock, random, events, newId: randomUUID }),
     async close() {
       await notifier.close();
       await store.close();

@@ -34,7 +34,7 @@ export interface UserStore {
    * R47: every remembered browser of the user stops working at once (their rows carry the old
    * version) and their rows are deleted.
    */
-  forgetAllDevices(userId: string): Promise<void>;
+  forgetAllDevices(userId: string): Promise<number>;
 }
 
 export interface TOTPFactorRecord {

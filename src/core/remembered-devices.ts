@@ -1,7 +1,7 @@
 // "Remember this browser" (R46-R48): a 256-bit token in its own cookie, stored as SHA-256 with
 // its user and the user's factor version. It skips only the second factor, only for that user.
 import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
-import type { Clock, RandomSource, RememberedDeviceStore, SecurityEventSink } from "./ports.js";
+import type { Clock, RandomSource, RememberedDeviceStore, SecurityEventSink, UserStore } from "./ports.js";
 
 /** Contract: 30 days at most. */
 export const REMEMBER_DEVICE_MS = 30 * 24 * 60 * 60_000;
@@ -11,12 +11,13 @@ const MAX_LABEL_LENGTH = 120;
 
 export function createRememberedDevices(deps: {
   store: RememberedDeviceStore;
+  users: Pick<UserStore, "forgetAllDevices">;
   clock: Clock;
   random: RandomSource;
   events: SecurityEventSink;
   newId: () => string;
 }) {
-  const { store, clock, random, events, newId } = deps;
+  const { store, users, clock, random, events, newId } = deps;
 
   return {
     async remember(userId: string, label: string): Promise<string> {
@@ -40,6 +41,18 @@ export function createRememberedDevices(deps: {
       const remembered = await store.isRemembered(userId, hashes, clock.now());
       if (remembered) await events.record({ type: "remembered-device-accepted", userId });
       return remembered;
+    },
+
+    list: (userId: string) => store.listDevices(userId, clock.now()),
+
+    async forget(userId: string, deviceId: string): Promise<void> {
+      if (await store.forgetDevice(userId, deviceId)) await events.record({ type: "device-forgotten", userId });
+    },
+
+    /** R47: every remembered browser of the user, at once (the factor version moves on). */
+    async forgetAll(userId: string): Promise<void> {
+      const forgotten = await users.forgetAllDevices(userId);
+      if (forgotten > 0) await events.record({ type: "device-forgotten", userId, detail: { count: forgotten } });
     },
   };
 }

@@ -3,9 +3,10 @@ import type { RememberedDeviceStore } from "../core/ports.js";
 import type { Database } from "./schema.js";
 
 /** R47: bump the version (old tokens fail at once, wherever they are checked) and drop the rows. */
-export async function forgetAllDevices(trx: Transaction<Database>, userId: string): Promise<void> {
+export async function forgetAllDevices(trx: Transaction<Database>, userId: string): Promise<number> {
   await trx.updateTable("users").set({ factor_version: sql`factor_version + 1` }).where("id", "=", userId).execute();
-  await trx.deleteFrom("remembered_devices").where("user_id", "=", userId).execute();
+  const deleted = await trx.deleteFrom("remembered_devices").where("user_id", "=", userId).executeTakeFirst();
+  return Number(deleted.numDeletedRows);
 }
 
 export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDeviceStore {

@@ -23,7 +23,7 @@ export function createEventStore(db: Kysely<Database>): EventStore {
       let query = db.selectFrom("events").selectAll();
       if (userId !== undefined) query = query.where("user_id", "=", userId);
       if (since !== undefined) query = query.where("at", ">=", since);
-      const rows = await query.orderBy("at", "desc").orderBy("id").limit(limit).execute();
+      const rows = await query.orderBy("at", "desc").orderBy("id", "desc").limit(limit).execute();
       return rows.map((row) => ({
         id: row.id,
         at: Number(row.at),

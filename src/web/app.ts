@@ -10,6 +10,7 @@ import { createCSRF, isSameOrigin } from "./csrf.js";
 import type { WebDeps, WebOptions } from "./deps.js";
 import { registerErrorHandling, sendFrameworkError } from "./errors.js";
 import { parseFormStrict } from "./form-parser.js";
+import { accountRoutes } from "./routes/account.js";
 import { enrollmentRoutes } from "./routes/enrollment.js";
 import { homeRoutes } from "./routes/home.js";
 import { signInRoutes } from "./routes/sign-in.js";
@@ -88,5 +89,6 @@ export async function buildApp(
   twoFactorRoutes(app, routeContext);
   enrollmentRoutes(app, routeContext);
   homeRoutes(app, routeContext);
+  accountRoutes(app, routeContext);
   return app;
 }

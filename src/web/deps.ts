@@ -1,5 +1,5 @@
 import type { Accounts } from "../core/accounts.js";
-import type { Clock, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
+import type { Clock, EventStore, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
 import type { RememberedDevices } from "../core/remembered-devices.js";
 import type { Sealer } from "../core/seal.js";
 import type { SessionManager } from "../core/sessions.js";
@@ -13,6 +13,8 @@ export interface WebDeps {
   devices: RememberedDevices;
   users: UserStore;
   recoveryCodes: RecoveryCodeStore;
+  /** The activity log, read for the account page. */
+  activity: Pick<EventStore, "listEvents">;
   sealer: Sealer;
   csrfKey: Uint8Array;
   health: HealthCheck;

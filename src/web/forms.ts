@@ -29,3 +29,12 @@ export const CredentialsForm = z.object({
   password: formText(1024).pipe(z.string().min(1)),
   next: formText(4096).optional(),
 });
+
+/** Account changes ask for the password and a second factor in the same request (R39). */
+export const StepUpForm = z.object({ password: formText(1024).pipe(z.string().min(1)), otp: formText(64) });
+export const ChangePasswordForm = z.object({
+  password: formText(1024).pipe(z.string().min(1)),
+  new_password: formText(1024),
+  otp: formText(64).optional(),
+});
+export const DeviceForm = z.object({ device_id: formText(64) });

@@ -64,6 +64,8 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
       if (!codes) return redirect(reply, gate.state.kind === "signed-in" ? "/account" : "/2fa");
       const flash = sealFlash(deps.sealer, gate.user.id, { recoveryCodes: codes });
       if (gate.state.kind === "password-verified") transition(gate.state, { type: "enrollment-confirmed" });
+      // R37: a new phone ends every other session (remembered browsers ended with the swap).
+      if (gate.mode === "replace") await deps.sessions.endOthers(gate.session);
       await helpers.reissueSession(reply, gate.session, "full", flash);
       return redirect(reply, "/2fa/recovery-codes");
     },

@@ -1,6 +1,6 @@
 // The protected pages, health check and the stylesheet.
 import type { FastifyInstance } from "fastify";
-import { accountPage, homePage } from "../views/home.js";
+import { homePage } from "../views/home.js";
 import { STYLESHEET } from "../views/style.js";
 import { createRouteHelpers, sendPage, type RouteContext } from "./context.js";
 
@@ -13,23 +13,6 @@ export function homeRoutes(app: FastifyInstance, route: RouteContext): void {
     if (!signedIn) return reply;
     const notice = await helpers.takeNotice(request);
     return sendPage(reply, homePage({ ...helpers.context(request, reply), username: signedIn.user.username, notice }));
-  });
-
-  app.get("/account", async (request, reply) => {
-    const signedIn = await helpers.requireStep(request, reply, "done", "/account");
-    if (!signedIn) return reply;
-    const notice = await helpers.takeNotice(request);
-    const [enrolled, unused] = await Promise.all([
-      deps.twoFactor.isEnrolled(signedIn.user.id),
-      deps.recoveryCodes.listUnused(signedIn.user.id),
-    ]);
-    return sendPage(
-      reply,
-      accountPage(
-        { ...helpers.context(request, reply), username: signedIn.user.username, notice },
-        { enrolled, recoveryCodesLeft: unused.length },
-      ),
-    );
   });
 
   app.get("/healthz", async (_request, reply) => {

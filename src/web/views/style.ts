@@ -33,6 +33,11 @@ ul.codes { list-style: none; padding: 0; display: grid; grid-template-columns: r
 .recovery-code { font: 1.1rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; padding: .4rem .6rem; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; text-align: center; }
 details { margin-top: 1.5rem; }
 summary { cursor: pointer; color: var(--accent); }
+h2 { font-size: 1.15rem; margin-top: 2rem; }
+table.events { width: 100%; border-collapse: collapse; font-size: .9rem; }
+table.events th, table.events td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid var(--border); }
+ul.devices { padding-left: 1.1rem; }
+li.device form { display: inline; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dt { font-weight: 600; }
 `;
