@@ -16,7 +16,7 @@ main { max-width: 34rem; margin: 1rem auto 3rem; padding: 2rem; background: var(
 h1 { font-size: 1.5rem; margin-top: 0; }
 label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
 input[type=text], input[type=password] { width: 100%; padding: .6rem .7rem; font-size: 1rem; border: 1px solid var(--border); border-radius: 8px; background: var(--bg); color: var(--text); }
-input.otp { font-size: 1.5rem; letter-spacing: .3em; font-variant-numeric: tabular-nums; max-width: 12rem; }
+input.otp { display: block; font-size: 1.5rem; letter-spacing: .3em; font-variant-numeric: tabular-nums; max-width: 12rem; }
 .checkbox { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
 button { margin-top: 1.25rem; padding: .6rem 1.2rem; font-size: 1rem; font-weight: 600; border: 0; border-radius: 8px; background: var(--accent); color: var(--accent-text); cursor: pointer; }
 button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--border); }
