@@ -33,6 +33,7 @@ const EnvSchema = z.object({
     .default("gatehouse"),
   GATEHOUSE_REGISTRATION: z.enum(["open", "closed"]).default("open"),
   GATEHOUSE_LOCK_SECONDS: positiveSeconds.default(30),
+  GATEHOUSE_REMEMBER_DAYS: z.coerce.number().int().min(1).max(30, "GATEHOUSE_REMEMBER_DAYS is at most 30").default(30),
   GATEHOUSE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GATEHOUSE_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: "GATEHOUSE_WEBHOOK_URL must be an http:// or https:// URL" }).optional(),
   GATEHOUSE_WEBHOOK_SECRET: z
@@ -57,6 +58,7 @@ export interface Config {
   issuer: string;
   registrationOpen: boolean;
   firstLockSeconds: number;
+  rememberDeviceMs: number;
   logLevel: z.infer<typeof EnvSchema>["GATEHOUSE_LOG_LEVEL"];
   webhook: { url: URL; secret: string } | undefined;
   /** Test hooks; unset in production. */
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer: e.GATEHOUSE_ISSUER,
     registrationOpen: e.GATEHOUSE_REGISTRATION === "open",
     firstLockSeconds: e.GATEHOUSE_LOCK_SECONDS,
+    rememberDeviceMs: e.GATEHOUSE_REMEMBER_DAYS * 24 * 60 * 60_000,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     webhook:
       e.GATEHOUSE_WEBHOOK_URL && e.GATEHOUSE_WEBHOOK_SECRET

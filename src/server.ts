@@ -24,6 +24,7 @@ export async function serve(): Promise<void> {
     issuer: config.issuer,
     registrationOpen: config.registrationOpen,
     firstLockSeconds: config.firstLockSeconds,
+    rememberDeviceMs: config.rememberDeviceMs,
     publicURL: config.publicURL,
     logger,
     notifier: notifierFromConfig(config, logger),

@@ -8,7 +8,7 @@ import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
 import type { Clock, RandomSource, SecondFactorThrottlePolicy } from "./core/ports.js";
-import { createRememberedDevices } from "./core/remembered-devices.js";
+import { createRememberedDevices, MAX_REMEMBER_DEVICE_MS } from "./core/remembered-devices.js";
 import { createSealer } from "./core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
 import { createTwoFactor } from "./core/two-factor.js";
@@ -31,6 +31,8 @@ export interface ServiceOptions {
   random?: RandomSource;
   argon2?: Argon2Params;
   sessionTimeouts?: SessionTimeouts;
+  /** How long "remember this browser" lasts: 30 days unless set lower. */
+  rememberDeviceMs?: number;
   /** Tells users about changes to their account (R30); the log notifier when absent. */
   notifier?: Notifier;
 }
@@ -96,7 +98,15 @@ export async function createServices(options: ServiceOptions) {
       { issuer: options.issuer, enrollmentTTLms: ENROLLMENT_TTL_MS },
     ),
     sessions: createSessionManager({ store: store.sessions, clock, random, timeouts, events }),
-    devices: createRememberedDevices({ store: store.devices, users: store.users, clock, random, events, newId: randomUUID }),
+    devices: createRememberedDevices({
+      store: store.devices,
+      users: store.users,
+      clock,
+      random,
+      events,
+      newId: randomUUID,
+      lifetimeMs: options.rememberDeviceMs ?? MAX_REMEMBER_DEVICE_MS,
+    }),
     async close() {
       await notifier.close();
       await store.close();

@@ -3,8 +3,8 @@
 import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
 import type { Clock, RandomSource, RememberedDeviceStore, SecurityEventSink, UserStore } from "./ports.js";
 
-/** Contract: 30 days at most. */
-export const REMEMBER_DEVICE_MS = 30 * 24 * 60 * 60_000;
+/** Contract: 30 days at most (configurable lower). */
+export const MAX_REMEMBER_DEVICE_MS = 30 * 24 * 60 * 60_000;
 /** A browser shared by a few people keeps one token each; more than this is not a real browser. */
 export const MAX_REMEMBERED_PER_BROWSER = 5;
 const MAX_LABEL_LENGTH = 120;
@@ -16,10 +16,16 @@ export function createRememberedDevices(deps: {
   random: RandomSource;
   events: SecurityEventSink;
   newId: () => string;
+  lifetimeMs: number;
 }) {
-  const { store, users, clock, random, events, newId } = deps;
+  const { store, users, clock, random, events, newId, lifetimeMs } = deps;
+  if (!(lifetimeMs > 0 && lifetimeMs <= MAX_REMEMBER_DEVICE_MS)) {
+    throw new TypeError("a remembered browser lasts more than 0 and at most 30 days");
+  }
 
   return {
+    lifetimeMs,
+
     async remember(userId: string, label: string): Promise<string> {
       const token = createSessionToken(random);
       const now = clock.now();
@@ -29,7 +35,7 @@ export function createRememberedDevices(deps: {
         userId,
         label: label.slice(0, MAX_LABEL_LENGTH),
         createdAt: now,
-        expiresAt: now + REMEMBER_DEVICE_MS,
+        expiresAt: now + lifetimeMs,
       });
       await events.record({ type: "device-remembered", userId });
       return token;

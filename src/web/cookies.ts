@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { MAX_REMEMBERED_PER_BROWSER, REMEMBER_DEVICE_MS } from "../core/remembered-devices.js";
+import { MAX_REMEMBERED_PER_BROWSER } from "../core/remembered-devices.js";
 
 export interface CookiePolicy {
   session: string;
@@ -33,7 +33,13 @@ export function readDeviceTokens(request: FastifyRequest, policy: CookiePolicy):
   return value ? value.split(".").slice(-MAX_REMEMBERED_PER_BROWSER) : [];
 }
 
-export function addDeviceToken(request: FastifyRequest, reply: FastifyReply, policy: CookiePolicy, token: string) {
+export function addDeviceToken(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  policy: CookiePolicy,
+  token: string,
+  lifetimeMs: number,
+) {
   const tokens = [...readDeviceTokens(request, policy), token].slice(-MAX_REMEMBERED_PER_BROWSER);
-  reply.setCookie(policy.device, tokens.join("."), { ...attributes(policy), maxAge: REMEMBER_DEVICE_MS / 1000 });
+  reply.setCookie(policy.device, tokens.join("."), { ...attributes(policy), maxAge: Math.floor(lifetimeMs / 1000) });
 }

@@ -94,7 +94,7 @@ export function createRouteHelpers({ deps, csrf, cookie }: RouteContext) {
     },
 
     rememberBrowser(request: FastifyRequest, reply: FastifyReply, token: string) {
-      addDeviceToken(request, reply, cookie, token);
+      addDeviceToken(request, reply, cookie, token, deps.devices.lifetimeMs);
     },
 
     rememberedTokens: (request: FastifyRequest) => readDeviceTokens(request, cookie),
