@@ -29,19 +29,21 @@ function toSession(row: SessionsTable): SessionRecord {
 }
 
 export function createSessionStore(db: Kysely<Database>): SessionStore {
+  /** Sessions neither past their absolute expiry nor idle too long (R35). */
+  const live = (now: number, idleTimeoutMs: number) =>
+    db
+      .selectFrom("sessions")
+      .selectAll()
+      .where("expires_at", ">", now)
+      .where("last_seen_at", ">", now - idleTimeoutMs);
+
   return {
     async createSession(session) {
       await db.insertInto("sessions").values(toRow(session)).execute();
     },
 
     async findSession(idHash, now, idleTimeoutMs) {
-      const row = await db
-        .selectFrom("sessions")
-        .selectAll()
-        .where("id_hash", "=", idHash)
-        .where("expires_at", ">", now)
-        .where("last_seen_at", ">", now - idleTimeoutMs)
-        .executeTakeFirst();
+      const row = await live(now, idleTimeoutMs).where("id_hash", "=", idHash).executeTakeFirst();
       return row ? toSession(row) : null;
     },
 
@@ -84,14 +86,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
     },
 
     async listUserSessions(userId, now, idleTimeoutMs) {
-      const rows = await db
-        .selectFrom("sessions")
-        .selectAll()
-        .where("user_id", "=", userId)
-        .where("expires_at", ">", now)
-        .where("last_seen_at", ">", now - idleTimeoutMs)
-        .orderBy("last_seen_at", "desc")
-        .execute();
+      const rows = await live(now, idleTimeoutMs).where("user_id", "=", userId).orderBy("last_seen_at", "desc").execute();
       return rows.map(toSession);
     },
 

@@ -43,6 +43,13 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     await helpers.reissueSession(reply, session, "full", flash);
   }
 
+  /** R39: the password and a second factor in this very request; no standing "sudo" window. */
+  async function reauthenticate(request: FastifyRequest, user: UserRecord, password: string, otp: string | undefined) {
+    await deps.accounts.confirmPassword(user, password, request.ip);
+    // An account whose 2FA is off has no second factor to ask for.
+    if (await deps.twoFactor.isEnrolled(user.id)) await deps.twoFactor.verifyCodeOrRecoveryCode(user.id, otp ?? "");
+  }
+
   const formError = { renderFormError: renderAccount };
 
   app.get("/account", async (request, reply) => {
@@ -54,8 +61,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     const current = await signedIn(request, reply);
     if (!current) return reply;
     const form = parseForm(StepUpForm, request.body);
-    await deps.accounts.confirmPassword(current.user, form.password, request.ip);
-    await deps.twoFactor.verifyCodeOrRecoveryCode(current.user.id, form.otp);
+    await reauthenticate(request, current.user, form.password, form.otp);
     await deps.twoFactor.disable(current.user.id);
     await endEverythingElse(reply, current.session, current.user, notice(current.user.id, "Two-factor sign-in is off. Your next sign-in will ask you to set it up again."));
     return redirect(reply, "/account");
@@ -75,8 +81,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     const current = await signedIn(request, reply);
     if (!current) return reply;
     const form = parseForm(StepUpForm, request.body);
-    await deps.accounts.confirmPassword(current.user, form.password, request.ip);
-    await deps.twoFactor.verifyCodeOrRecoveryCode(current.user.id, form.otp);
+    await reauthenticate(request, current.user, form.password, form.otp);
     // The old secret keeps working until the new one is confirmed on /2fa/setup.
     await deps.twoFactor.restartEnrollment(current.user.id, current.user.username);
     await helpers.reissueSession(reply, current.session, "full", null);
@@ -87,10 +92,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     const current = await signedIn(request, reply);
     if (!current) return reply;
     const form = parseForm(ChangePasswordForm, request.body);
-    await deps.accounts.confirmPassword(current.user, form.password, request.ip);
-    if (await deps.twoFactor.isEnrolled(current.user.id)) {
-      await deps.twoFactor.verifyCodeOrRecoveryCode(current.user.id, form.otp ?? "");
-    }
+    await reauthenticate(request, current.user, form.password, form.otp);
     await deps.accounts.changePassword(current.user, form.new_password);
     await endEverythingElse(reply, current.session, current.user, notice(current.user.id, "Your password is changed. Other sessions and remembered browsers were signed out."));
     return redirect(reply, "/account");
