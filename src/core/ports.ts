@@ -48,6 +48,11 @@ export interface PendingEnrollmentRecord {
   userId: string;
   sealedSecret: string;
   expiresAt: number;
+  /**
+   * A new-phone enrollment is bound to the session (hash) that re-authenticated for it; no
+   * other session of the user may see, replace or confirm it. Null for a first enrollment.
+   */
+  sessionIdHash?: string | null;
 }
 
 export interface ActivateFactorInput {

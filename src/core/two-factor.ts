@@ -82,16 +82,13 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
     };
   }
 
-  async function startEnrollment(userId: string, username: string): Promise<EnrollmentView> {
+  /** `sessionIdHash`: the session a new-phone enrollment belongs to; null for a first one. */
+  async function startEnrollment(userId: string, username: string, sessionIdHash: string | null): Promise<EnrollmentView> {
     const secret = random(SECRET_BYTES);
     const expiresAt = clock.now() + options.enrollmentTTLms;
-    await totp.savePendingEnrollment({ userId, sealedSecret: sealer.seal(secret, secretAAD(userId)), expiresAt });
+    const sealedSecret = sealer.seal(secret, secretAAD(userId));
+    await totp.savePendingEnrollment({ userId, sealedSecret, expiresAt, sessionIdHash });
     return viewOf(username, secret, expiresAt);
-  }
-
-  async function pendingEnrollment(userId: string, username: string): Promise<EnrollmentView | null> {
-    const pending = await totp.findPendingEnrollment(userId, clock.now());
-    return pending ? viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt) : null;
   }
 
   /** R18, R19: fresh codes, shown once by the caller, stored only as Argon2id hashes. */
@@ -138,13 +135,21 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
       return (await totp.findFactor(userId)) !== null;
     },
 
-    /** R24: the same pending secret on every reload until it is confirmed or expires. */
+    /**
+     * R24: the same pending secret on every reload until it is confirmed or expires. The caller
+     * has checked that this session may see it (see `hasNewPhoneEnrollment`).
+     */
     async currentEnrollment(userId: string, username: string): Promise<EnrollmentView> {
-      return (await pendingEnrollment(userId, username)) ?? startEnrollment(userId, username);
+      const pending = await totp.findPendingEnrollment(userId, clock.now());
+      if (pending) return viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt);
+      return startEnrollment(userId, username, null);
     },
 
-    /** A re-enrollment in progress (started after a re-authentication), or null. */
-    pendingEnrollment,
+    /** True when this session re-authenticated for a new-phone enrollment that is still open. */
+    async hasNewPhoneEnrollment(userId: string, sessionIdHash: string): Promise<boolean> {
+      const pending = await totp.findPendingEnrollment(userId, clock.now());
+      return pending?.sessionIdHash === sessionIdHash;
+    },
 
     /** Copenhagen Book MFA: a new QR code means a new secret; the pending one is replaced. */
     restartEnrollment: startEnrollment,
@@ -155,10 +160,16 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
      * worked until this moment. Returns the new recovery codes, to be shown once, or null when
      * the factor was not in the expected state.
      */
-    async confirmEnrollment(userId: string, input: string, mode: "first" | "replace"): Promise<string[] | null> {
+    async confirmEnrollment(
+      userId: string,
+      input: string,
+      mode: { kind: "first" } | { kind: "replace"; sessionIdHash: string },
+    ): Promise<string[] | null> {
       return guarded(userId, async () => {
         const pending = await totp.findPendingEnrollment(userId, clock.now());
-        if (!pending) {
+        // A new-phone key confirms only from the session that re-authenticated for it.
+        const usable = pending && (mode.kind === "first" || pending.sessionIdHash === mode.sessionIdHash);
+        if (!usable) {
           throw new GatehouseError(ErrorCode.ENROLLMENT_EXPIRED, "The setup key expired. Scan the new QR code.");
         }
         const step = matchStep(openSecret(userId, pending.sealedSecret), input);
@@ -169,14 +180,14 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
         const { codes, hashes } = await newRecoveryCodes();
         const activated = await totp.activateFactor({
           userId,
-          replace: mode === "replace",
+          replace: mode.kind === "replace",
           sealedSecret: pending.sealedSecret,
           usedStep: step,
           recoveryCodeHashes: hashes,
           now: clock.now(),
         });
         if (!activated) return null;
-        await events.record({ type: mode === "replace" ? "two-factor-reenrolled" : "two-factor-enabled", userId });
+        await events.record({ type: mode.kind === "replace" ? "two-factor-reenrolled" : "two-factor-enabled", userId });
         return codes;
       });
     },

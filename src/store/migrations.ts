@@ -29,6 +29,8 @@ const initial: Migration = {
       .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
       .addColumn("sealed_secret", "text", (c) => c.notNull())
       .addColumn("expires_at", "bigint", (c) => c.notNull())
+      // A new-phone enrollment belongs to the session that re-authenticated for it (R25, R39).
+      .addColumn("session_id_hash", "text")
       .execute();
 
     await db.schema

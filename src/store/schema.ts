@@ -1,44 +1,53 @@
 // Table types for Kysely. Times are integer milliseconds since the epoch (portable across
 // SQLite and PostgreSQL, and compared against the injected clock, R9).
-import type { Generated } from "kysely";
+import type { ColumnType, Generated } from "kysely";
+
+/**
+ * A BIGINT column. Written as a number; read back as a number by better-sqlite3 but as a string
+ * by pg (int8 can exceed 2^53), so the type makes every read go through Number().
+ */
+type BigIntColumn = ColumnType<number | string, number, number>;
+/** A BIGINT column with a default. */
+type GeneratedBigInt = ColumnType<number | string, number | undefined, number>;
 
 export interface UsersTable {
   id: string;
   username: string;
   username_key: string;
   password_hash: string;
-  created_at: number;
+  created_at: BigIntColumn;
   factor_version: Generated<number>;
 }
 
 export interface TOTPFactorsTable {
   user_id: string;
   sealed_secret: string;
-  last_used_step: Generated<number>;
-  created_at: number;
+  last_used_step: GeneratedBigInt;
+  created_at: BigIntColumn;
 }
 
 export interface PendingEnrollmentsTable {
   user_id: string;
   sealed_secret: string;
-  expires_at: number;
+  expires_at: BigIntColumn;
+  session_id_hash: string | null;
 }
 
 export interface RecoveryCodesTable {
   id: string;
   user_id: string;
   code_hash: string;
-  used_at: number | null;
-  created_at: number;
+  used_at: ColumnType<number | string | null, number | null, number | null>;
+  created_at: BigIntColumn;
 }
 
 export interface SessionsTable {
   id_hash: string;
   user_id: string;
   level: "pending" | "full";
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
+  created_at: BigIntColumn;
+  last_seen_at: BigIntColumn;
+  expires_at: BigIntColumn;
   next_path: string;
   flash: string | null;
 }
@@ -46,7 +55,7 @@ export interface SessionsTable {
 export interface SecondFactorThrottleTable {
   user_id: string;
   failures: Generated<number>;
-  locked_until: Generated<number>;
+  locked_until: GeneratedBigInt;
   lock_seconds: Generated<number>;
 }
 
@@ -56,13 +65,13 @@ export interface RememberedDevicesTable {
   user_id: string;
   factor_version: number;
   label: string;
-  created_at: number;
-  expires_at: number;
+  created_at: BigIntColumn;
+  expires_at: BigIntColumn;
 }
 
 export interface EventsTable {
   id: string;
-  at: number;
+  at: BigIntColumn;
   type: string;
   user_id: string | null;
   client_address: string | null;
@@ -74,7 +83,7 @@ export interface EventsTable {
 export interface LoginFailuresTable {
   attempt_id: string;
   key: string;
-  at: number;
+  at: BigIntColumn;
 }
 
 export interface Database {

@@ -26,15 +26,29 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
         .where("expires_at", ">", now)
         .executeTakeFirst();
       if (!row) return null;
-      return { userId: row.user_id, sealedSecret: row.sealed_secret, expiresAt: Number(row.expires_at) };
+      return {
+        userId: row.user_id,
+        sealedSecret: row.sealed_secret,
+        expiresAt: Number(row.expires_at),
+        sessionIdHash: row.session_id_hash,
+      };
     },
 
     async savePendingEnrollment(record) {
       await db
         .insertInto("pending_enrollments")
-        .values({ user_id: record.userId, sealed_secret: record.sealedSecret, expires_at: record.expiresAt })
+        .values({
+          user_id: record.userId,
+          sealed_secret: record.sealedSecret,
+          expires_at: record.expiresAt,
+          session_id_hash: record.sessionIdHash ?? null,
+        })
         .onConflict((oc) =>
-          oc.column("user_id").doUpdateSet({ sealed_secret: record.sealedSecret, expires_at: record.expiresAt }),
+          oc.column("user_id").doUpdateSet({
+            sealed_secret: record.sealedSecret,
+            expires_at: record.expiresAt,
+            session_id_hash: record.sessionIdHash ?? null,
+          }),
         )
         .execute();
     },

@@ -82,9 +82,10 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     if (!current) return reply;
     const form = parseForm(StepUpForm, request.body);
     await reauthenticate(request, current.user, form.password, form.otp);
-    // The old secret keeps working until the new one is confirmed on /2fa/setup.
-    await deps.twoFactor.restartEnrollment(current.user.id, current.user.username);
-    await helpers.reissueSession(reply, current.session, "full", null);
+    // The old secret keeps working until the new one is confirmed on /2fa/setup. The new key
+    // belongs to this browser's (new) session only.
+    const session = await helpers.reissueSession(reply, current.session, "full", null);
+    await deps.twoFactor.restartEnrollment(current.user.id, current.user.username, session.idHash);
     return redirect(reply, "/2fa/setup");
   });
 

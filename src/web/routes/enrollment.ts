@@ -15,7 +15,7 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
   /**
    * Who may see and confirm a setup key: a password-only session of an account without a
    * factor; a full session of an account without one; a full session with a new-phone
-   * enrollment it started after re-authenticating. Everyone else is sent where they belong,
+   * enrollment it started itself after re-authenticating (never another session of the user). Everyone else is sent where they belong,
    * and an active secret is never shown (R25).
    */
   async function enrollmentGate(request: FastifyRequest, reply: FastifyReply) {
@@ -25,7 +25,7 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
       if (state.kind === "password-verified" && !state.enrolled) return { state, session, user, mode: "first" as const };
       if (state.kind === "signed-in") {
         if (!(await deps.twoFactor.isEnrolled(user.id))) return { state, session, user, mode: "first" as const };
-        if (await deps.twoFactor.pendingEnrollment(user.id, user.username)) {
+        if (await deps.twoFactor.hasNewPhoneEnrollment(user.id, session.idHash)) {
           return { state, session, user, mode: "replace" as const };
         }
         redirect(reply, "/account");
@@ -60,7 +60,8 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
       const gate = await enrollmentGate(request, reply);
       if (!gate) return reply;
       const { otp } = parseForm(OTPForm, request.body);
-      const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, gate.mode);
+      const mode = gate.mode === "replace" ? { kind: gate.mode, sessionIdHash: gate.session.idHash } : { kind: gate.mode };
+      const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, mode);
       if (!codes) return redirect(reply, gate.state.kind === "signed-in" ? "/account" : "/2fa");
       const flash = sealFlash(deps.sealer, gate.user.id, { recoveryCodes: codes });
       if (gate.state.kind === "password-verified") transition(gate.state, { type: "enrollment-confirmed" });
@@ -74,7 +75,11 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
   app.post("/2fa/setup/new", async (request, reply) => {
     const gate = await enrollmentGate(request, reply);
     if (!gate) return reply;
-    await deps.twoFactor.restartEnrollment(gate.user.id, gate.user.username);
+    await deps.twoFactor.restartEnrollment(
+      gate.user.id,
+      gate.user.username,
+      gate.mode === "replace" ? gate.session.idHash : null,
+    );
     return redirect(reply, "/2fa/setup");
   });
 }
