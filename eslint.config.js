@@ -32,6 +32,17 @@ export default tseslint.config(
     },
   },
   {
+    // The admin CLI works on the services and stores; `serve` reaches the web app only through
+    // src/server.ts (one dynamic import), never by importing it here.
+    files: ["src/cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/web/*", "fastify", "@fastify/*"], message: "The CLI does not import the web layer; serve goes through src/server.ts." }] },
+      ],
+    },
+  },
+  {
     files: ["src/web/**/*.ts"],
     rules: {
       "no-restricted-imports": [

@@ -24,6 +24,8 @@ export interface Command {
   /** Paragraphs shown under the usage line. */
   details?: string;
   options?: Record<string, OptionSpec>;
+  /** `serve`: the web layer labels each request itself, so no CLI origin around it. */
+  outsideCLIOrigin?: boolean;
   run(input: CommandInput): Promise<void>;
 }
 
@@ -77,8 +79,9 @@ export function parseCommandArgs(command: Command, args: string[]): CommandInput
   try {
     parsed = parseArgs({ args, options: { ...command.options, help: HELP_OPTION }, allowPositionals: true, strict: true });
   } catch (error) {
-    // ERR_PARSE_ARGS_UNKNOWN_OPTION and friends: their message is one readable sentence.
-    throw new UsageError((error as Error).message.split("\n")[0] ?? "invalid arguments", usage);
+    // ERR_PARSE_ARGS_*: keep the first sentence ("Unknown option '--x'"), drop node's advice.
+    const sentence = (error as Error).message.split(/\.\s|\n/)[0] ?? "invalid arguments";
+    throw new UsageError(sentence.charAt(0).toLowerCase() + sentence.slice(1), usage);
   }
   if (parsed.values.help === true) return null;
   const required = command.positionals.filter((name) => !name.startsWith("[")).length;

@@ -1,0 +1,80 @@
+// What every command that touches the data shares with the server: the configuration
+// (loadConfig, the same environment variables), the database file, the key ring and the notifier.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pino } from "pino";
+import type { Config } from "../config.js";
+import { usernameKey } from "../core/credentials.js";
+import type { UserRecord } from "../core/ports.js";
+import { notifierFromConfig } from "../notify/from-config.js";
+import { loadMasterSecrets } from "../secret-key.js";
+import { createServices, type Services } from "../services.js";
+import { CommandFailure } from "./command.js";
+import { describeError } from "./errors.js";
+
+export const DATABASE_FILE_NAME = "gatehouse.sqlite";
+
+export function databaseFileOf(config: Config): string {
+  return join(config.dataDir, DATABASE_FILE_NAME);
+}
+
+/** Only `serve` and `migrate` create the database; any other command on a missing one fails. */
+export function requireDatabase(config: Config): string {
+  const file = databaseFileOf(config);
+  if (!existsSync(file)) {
+    throw new CommandFailure(`no database at ${file}; run gatehouse migrate or start the server first`);
+  }
+  return file;
+}
+
+export interface OpenOptions {
+  /** The key ring to use instead of the configured one (key rotation). */
+  masterSecrets?: Uint8Array[];
+}
+
+/** Opens the services on the existing database, as the server would. */
+export async function openServices(config: Config, options: OpenOptions = {}): Promise<Services> {
+  const databaseFile = requireDatabase(config);
+  const masterSecrets =
+    options.masterSecrets ?? loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys);
+  // stdout carries the command's output: logs go to stderr, and only warnings and errors.
+  const logger = pino({ level: "warn" }, pino.destination({ fd: 2, sync: true }));
+  try {
+    return await createServices({
+      databaseFile,
+      masterSecrets,
+      issuer: config.issuer,
+      registrationOpen: config.registrationOpen,
+      firstLockSeconds: config.firstLockSeconds,
+      rememberDeviceMs: config.rememberDeviceMs,
+      logger,
+      notifier: notifierFromConfig(config, logger),
+    });
+  } catch (error) {
+    throw new CommandFailure(`cannot open the database at ${databaseFile}: ${describeError(error, { withPath: false })}`);
+  }
+}
+
+/** Runs `work` on freshly opened services and closes them whatever happens. */
+export async function withServices<T>(
+  config: Config,
+  work: (services: Services) => Promise<T>,
+  options: OpenOptions = {},
+): Promise<T> {
+  const services = await openServices(config, options);
+  try {
+    return await work(services);
+  } finally {
+    // An event's notification looks its user up after the event is stored; let that lookup
+    // finish so the notification reaches the notifier before close() flushes it.
+    await new Promise((resolve) => setImmediate(resolve));
+    await services.close();
+  }
+}
+
+export async function findUser(services: Services, name: string): Promise<UserRecord> {
+  const key = usernameKey(name);
+  const user = key === null ? null : await services.store.users.findUserByUsernameKey(key);
+  if (!user) throw new CommandFailure(`no user named ${name}`);
+  return user;
+}

@@ -1,0 +1,147 @@
+// `gatehouse keys rotate`: seal every TOTP secret under a new master key without losing one.
+//
+// Key file (the default): a new key goes to DATA/secret.key.next (0600, synced) first; then every
+// secret is resealed under it, one compare-and-set row at a time; then secret.key becomes
+// secret.key.previous and secret.key.next becomes secret.key (atomic renames). Servers load the
+// ring [secret.key, secret.key.next, secret.key.previous]: they seal with the current key and
+// open with any, so sign-in keeps working at every point. Killed halfway, a rerun finds
+// secret.key.next and finishes with the same key.
+//
+// GATEHOUSE_SECRET_KEY: the operator changes the variable (`--to-env` prints the steps), keeping
+// the old key in GATEHOUSE_PREVIOUS_SECRET_KEYS; `keys rotate` then reseals every secret under
+// the current key.
+//
+// The CSRF key derives from the current master key: pages open during the switch get a fresh
+// form on their next submit.
+import { loadConfig, type Config } from "../config.js";
+import { deriveKeys } from "../core/keys.js";
+import { createSealer } from "../core/seal.js";
+import {
+  discardNextKeyFile,
+  finishKeyFileRotation,
+  generateMasterSecret,
+  loadMasterSecrets,
+  prepareNextKeyFile,
+} from "../secret-key.js";
+import { CommandFailure, type Command } from "./command.js";
+import { requireDatabase, withServices } from "./context.js";
+import { describeError } from "./errors.js";
+import { waitForEndOfInput, writeOut } from "./io.js";
+import { resealAllSecrets, type ResealResult } from "./reseal.js";
+
+interface Rotation extends ResealResult {
+  keyId: string;
+}
+
+/** Reseals under ring[0], records the event, and runs `finish` once every secret is resealed. */
+async function resealUnder(config: Config, ring: Uint8Array[], finish: () => void, counter: { resealed: number }) {
+  const keyId = deriveKeys(ring[0]!).keyId;
+  return withServices(
+    config,
+    async (services): Promise<Rotation> => {
+      const target = createSealer([deriveKeys(ring[0]!).sealingKey], services.random);
+      const result = await resealAllSecrets({
+        totp: services.store.totp,
+        ring: services.sealer,
+        target,
+        async afterEach(resealed) {
+          counter.resealed = resealed;
+          // Test hook (GATEHOUSE_TEST_ROTATE_PAUSE_AFTER, test/cli/keys.test.ts): stop here so the
+          // test can kill the process mid-rotation.
+          if (resealed === config.testHooks.rotatePauseAfter) {
+            writeOut("paused");
+            await waitForEndOfInput();
+          }
+        },
+      });
+      finish();
+      await services.events.record({ type: "admin-keys-rotated", detail: { keyId, resealed: result.resealed, secrets: result.total } });
+      return { ...result, keyId };
+    },
+    { masterSecrets: ring },
+  );
+}
+
+async function rotateKeyFile(config: Config): Promise<void> {
+  requireDatabase(config);
+  const { key: next, resumed } = prepareNextKeyFile(config.dataDir);
+  const others = loadMasterSecrets(undefined, config.dataDir, config.previousSecretKeys);
+  const ring = [next, ...others.filter((key) => Buffer.compare(key, next) !== 0)];
+  const counter = { resealed: 0 };
+  let finished = false;
+  let rotation: Rotation;
+  try {
+    rotation = await resealUnder(config, ring, () => {
+      finishKeyFileRotation(config.dataDir);
+      finished = true;
+    }, counter);
+  } catch (error) {
+    // Nothing was sealed under the new key yet: drop it, leaving the data folder as it was.
+    if (resumed || finished || counter.resealed > 0) throw error;
+    discardNextKeyFile(config.dataDir);
+    throw new CommandFailure(`${describeError(error)}; nothing was changed`);
+  }
+  writeOut(
+    [
+      `${resumed ? "finished the interrupted rotation: " : ""}resealed ${rotation.resealed} of ${rotation.total} secrets under the new key ${rotation.keyId}`,
+      `${config.dataDir}/secret.key is the new key; ${config.dataDir}/secret.key.previous keeps the old one for servers still running on it.`,
+      "Restart the server so that it seals with the new key.",
+    ].join("\n"),
+  );
+}
+
+async function rotateEnvironmentKey(config: Config): Promise<void> {
+  const ring = loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys);
+  const rotation = await resealUnder(config, ring, () => {}, { resealed: 0 });
+  const previous = config.previousSecretKeys.length > 0;
+  writeOut(
+    [
+      `resealed ${rotation.resealed} of ${rotation.total} secrets under GATEHOUSE_SECRET_KEY (key ${rotation.keyId})`,
+      previous
+        ? "Every secret now opens with GATEHOUSE_SECRET_KEY alone: once every server runs with it, remove GATEHOUSE_PREVIOUS_SECRET_KEYS."
+        : "To change the key itself, run gatehouse keys rotate --to-env for the steps.",
+    ].join("\n"),
+  );
+}
+
+function printEnvironmentSteps(): void {
+  writeOut(
+    [
+      "A new master key (keep it as secret as the current one):",
+      "",
+      `GATEHOUSE_SECRET_KEY=${generateMasterSecret()}`,
+      "",
+      "To switch to it without losing any enrolled authenticator:",
+      "1. Add the current key (the current GATEHOUSE_SECRET_KEY, or the contents of DATA/secret.key)",
+      "   to GATEHOUSE_PREVIOUS_SECRET_KEYS (comma-separated).",
+      "2. Set GATEHOUSE_SECRET_KEY to the new key and restart every server: they seal with the new",
+      "   key and open secrets sealed under either.",
+      "3. Run gatehouse keys rotate with that environment: it reseals every secret under the new key.",
+      "4. Remove GATEHOUSE_PREVIOUS_SECRET_KEYS and restart. Forms open during the switch ask to be sent again.",
+    ].join("\n"),
+  );
+}
+
+const rotate: Command = {
+  path: ["keys", "rotate"],
+  positionals: [],
+  summary: "Reseal every stored TOTP secret under a new master key.",
+  details:
+    "With the key file (no GATEHOUSE_SECRET_KEY): creates DATA/secret.key.next, reseals every\n" +
+    "secret under it, then makes it DATA/secret.key and keeps the old key as secret.key.previous.\n" +
+    "Interrupted, run it again: it resumes with the same new key; no secret is lost meanwhile.\n" +
+    "With GATEHOUSE_SECRET_KEY: reseals every secret under it, opening older ones with\n" +
+    "GATEHOUSE_PREVIOUS_SECRET_KEYS; --to-env prints a new key and the steps to switch to it.\n" +
+    "Restart the server afterwards. CSRF tokens of open pages change with the key.",
+  options: {
+    "to-env": { type: "boolean", description: "print a new key for GATEHOUSE_SECRET_KEY and the steps to switch to it" },
+  },
+  async run({ values }) {
+    if (values["to-env"] === true) return printEnvironmentSteps();
+    const config = loadConfig();
+    if (config.secretKey === undefined) await rotateKeyFile(config);
+    else await rotateEnvironmentKey(config);
+  },
+};
+
+export const keyCommands: Command[] = [rotate];
