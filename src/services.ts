@@ -60,14 +60,15 @@ export async function createServices(options: ServiceOptions) {
   const hasher = createPasswordHasher(options.argon2 ?? ARGON2_PRODUCTION);
   const timeouts = options.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
   const notifier = options.notifier ?? createLogNotifier(logger.child({ component: "notify" }));
+  const notifications = notifyUsersOf(notifier, store.users, (error) => {
+    logger.warn({ err: { message: (error as Error).message } }, "could not notify a user");
+  });
   const events = createActivityLog({
     store: store.events,
     logger: logger.child({ component: "security" }),
     clock,
     newId: randomUUID,
-    onStored: notifyUsersOf(notifier, store.users, (error) => {
-      logger.warn({ err: { message: (error as Error).message } }, "could not notify a user");
-    }),
+    onStored: notifications.onStored,
   });
 
   return {
@@ -108,6 +109,7 @@ export async function createServices(options: ServiceOptions) {
       lifetimeMs: options.rememberDeviceMs ?? MAX_REMEMBER_DEVICE_MS,
     }),
     async close() {
+      await notifications.drain();
       await notifier.close();
       await store.close();
     },

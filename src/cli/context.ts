@@ -65,9 +65,6 @@ export async function withServices<T>(
   try {
     return await work(services);
   } finally {
-    // An event's notification looks its user up after the event is stored; let that lookup
-    // finish so the notification reaches the notifier before close() flushes it.
-    await new Promise((resolve) => setImmediate(resolve));
     await services.close();
   }
 }

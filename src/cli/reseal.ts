@@ -3,14 +3,8 @@
 // the old or the new key, both of which the ring opens; a rerun picks up the rows left over.
 import type { SealedSecretRecord, TOTPStore } from "../core/ports.js";
 import type { Sealer } from "../core/seal.js";
+import { secretAAD } from "../core/two-factor.js";
 import { CommandFailure } from "./command.js";
-
-/**
- * The associated data core/two-factor.ts binds each secret to (R27: a sealed value copied to
- * another user's row does not open). Must stay equal to its `secretAAD`; the rotation tests
- * verify codes through the core after a rotation, so a divergence fails them.
- */
-const secretAAD = (userId: string) => `totp-secret:${userId}`;
 
 /** Rows can change under a running server (a new QR code); a few passes catch up with them. */
 const MAX_PASSES = 5;

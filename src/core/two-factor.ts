@@ -44,8 +44,11 @@ export interface TwoFactorDeps {
 
 const invalidCode = () => new GatehouseError(ErrorCode.INVALID_CODE, "That code is not right. Try the current code.");
 
-/** R27: the secret is bound to its user, so a sealed value copied to another row does not open. */
-const secretAAD = (userId: string) => `totp-secret:${userId}`;
+/**
+ * R27: the secret is bound to its user, so a sealed value copied to another row does not open.
+ * Exported for key rotation, which reseals under the same binding.
+ */
+export const secretAAD = (userId: string) => `totp-secret:${userId}`;
 
 export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) {
   const { totp, recoveryCodes, throttle, sealer, recoveryCodeHasher, clock, random, events } = deps;

@@ -3,11 +3,17 @@ import type { StoredEvent, UserStore } from "../core/ports.js";
 import type { Notifier } from "./notifier.js";
 import { shouldNotify } from "./which-events.js";
 
+/**
+ * `onStored` hands each event to the notifier; `drain` waits for the user lookups still under
+ * way, so a short-lived process (the CLI) loses no notification when it closes.
+ */
 export function notifyUsersOf(notifier: Notifier, users: UserStore, onError: (error: unknown) => void) {
-  return (event: StoredEvent): void => {
+  const inFlight = new Set<Promise<void>>();
+
+  function onStored(event: StoredEvent): void {
     if (!event.userId || !shouldNotify(event.type)) return;
     // Never on the sign-in's path: the lookup and the delivery run after the response.
-    void users.findUserById(event.userId).then((user) => {
+    const lookup = users.findUserById(event.userId).then((user) => {
       if (!user) return;
       notifier.notify({
         id: event.id,
@@ -20,5 +26,14 @@ export function notifyUsersOf(notifier: Notifier, users: UserStore, onError: (er
         detail: event.detail,
       });
     }, onError);
+    inFlight.add(lookup);
+    void lookup.finally(() => inFlight.delete(lookup));
+  }
+
+  return {
+    onStored,
+    drain: async () => {
+      await Promise.all(inFlight);
+    },
   };
 }
