@@ -1,5 +1,5 @@
 // The SQL is written once, here and in the modules it gathers; each dialect is a small shim
-// (sqlite.ts now, postgres.ts later) that hands in a Kysely instance.
+// (sqlite.ts, postgres.ts) that hands in a Kysely instance.
 import { Migrator, sql, type Kysely } from "kysely";
 import type {
   HealthCheck,

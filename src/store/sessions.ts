@@ -1,8 +1,8 @@
-import type { Kysely } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
 import type { SessionRecord, SessionStore } from "../core/ports.js";
 import type { Database, SessionsTable } from "./schema.js";
 
-function toRow(session: SessionRecord): SessionsTable {
+function toRow(session: SessionRecord): Insertable<SessionsTable> {
   return {
     id_hash: session.idHash,
     user_id: session.userId,
@@ -15,7 +15,7 @@ function toRow(session: SessionRecord): SessionsTable {
   };
 }
 
-function toSession(row: SessionsTable): SessionRecord {
+function toSession(row: Selectable<SessionsTable>): SessionRecord {
   return {
     idHash: row.id_hash,
     userId: row.user_id,

@@ -19,6 +19,8 @@ export function createSecondFactorThrottle(
 ): SecondFactorThrottle {
   const { freeAttempts, firstLockSeconds, maxLockSeconds, hardLockFailures } = policy;
   // SET expressions read the old row, so the next lock length is spelled out once and reused.
+  // Parameters inside `sql` fragments carry no column type, and PostgreSQL would type `now + …`
+  // as INTEGER (and overflow) from the other operand: the BIGINT casts make it 64-bit on both.
   const nextLockSeconds = sql<number>`CASE WHEN lock_seconds = 0 THEN ${firstLockSeconds}
     WHEN lock_seconds * 2 > ${maxLockSeconds} THEN ${maxLockSeconds} ELSE lock_seconds * 2 END`;
   const locksNow = sql<boolean>`failures + 1 >= ${freeAttempts}`;
@@ -35,7 +37,7 @@ export function createSecondFactorThrottle(
         .set({
           failures: sql`failures + 1`,
           lock_seconds: sql`CASE WHEN ${locksNow} THEN ${nextLockSeconds} ELSE lock_seconds END`,
-          locked_until: sql`CASE WHEN ${locksNow} THEN ${now} + (${nextLockSeconds}) * 1000 ELSE locked_until END`,
+          locked_until: sql`CASE WHEN ${locksNow} THEN CAST(${now} AS BIGINT) + CAST(${nextLockSeconds} AS BIGINT) * 1000 ELSE locked_until END`,
         })
         .where("user_id", "=", userId)
         .where("locked_until", "<=", now)
@@ -84,7 +86,7 @@ export function createLoginThrottle(db: Kysely<Database>): LoginThrottle {
       .where("key", "=", key)
       .where("at", ">", now - windowMs)
       .where("attempt_id", "!=", attemptId);
-    const { count } = await earlier.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();
+    const { count } = await earlier.select((eb) => eb.fn.countAll<number | string>().as("count")).executeTakeFirstOrThrow();
     const excess = Number(count) - limit;
     if (excess < 0) return 0;
     const row = await earlier.select("at").orderBy("at").offset(excess).limit(1).executeTakeFirstOrThrow();

@@ -3,14 +3,17 @@
 // single-use and throttle guarantees across them: compare-and-set replay guard (R6), atomic
 // recovery-code consumption (R20), one-winner enrollment activation (R7, R58), the account-scoped
 // second-factor throttle (R10-R13, contract "Throttling") and the password-step windows (R16),
-// and the session rules (R31-R35).
+// and the session rules (R31-R35). The other ports are checked in conformance-records.ts, as
+// part of the same suite.
 //
 // "Concurrent" here means many calls started together and awaited with Promise.all, spread over
 // both instances; the assertions hold for any interleaving the adapter allows.
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { LoginThrottleKey, NewUser, SessionRecord } from "../../src/core/ports.js";
+import type { LoginThrottleKey, SessionRecord } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
+import { recordsConformance } from "./conformance-records.js";
+import { DAY, enrollUser, MINUTE, newUser, SECOND, session, T0 } from "./fixtures.js";
 
 export interface OpenedStores {
   /** Two independent instances (connections/pools) over one database. */
@@ -24,29 +27,6 @@ export interface OpenedStores {
  */
 export const CONFORMANCE_POLICY = { freeAttempts: 5, firstLockSeconds: 30, maxLockSeconds: 86_400, hardLockFailures: 100 };
 
-const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const DAY = 86_400 * SECOND;
-
-function newUser(name = `user-${randomUUID().slice(0, 8)}`): NewUser {
-  return { id: randomUUID(), username: name, usernameKey: name.toLowerCase(), passwordHash: "$argon2id$stub", createdAt: T0 };
-}
-
-function session(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    idHash: randomUUID().replaceAll("-", "").padEnd(64, "0"),
-    userId,
-    level: "pending",
-    createdAt: T0,
-    lastSeenAt: T0,
-    expiresAt: T0 + 12 * 60 * MINUTE,
-    nextPath: "/",
-    flash: null,
-    ...overrides,
-  };
-}
-
 /** Starts `count` calls at once, alternating between the two instances. */
 function together<T>(stores: [Store, Store], count: number, call: (store: Store, index: number) => Promise<T>) {
   return Promise.all(Array.from({ length: count }, (_, index) => call(stores[index % 2]!, index)));
@@ -56,7 +36,7 @@ const trues = (results: boolean[]) => results.filter((r) => r).length;
 
 export function storeConformanceSuite(name: string, open: () => Promise<OpenedStores>): void {
   describe(`store conformance: ${name}`, () => {
-    let opened: OpenedStores;
+    let opened: OpenedStores | undefined;
     let a: Store;
     let b: Store;
 
@@ -65,26 +45,15 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
       [a, b] = opened.stores;
     });
     afterEach(async () => {
-      await opened?.cleanup();
+      // Cleared first: when the next open() fails, this test's stores must not be cleaned twice.
+      const current = opened;
+      opened = undefined;
+      await current?.cleanup();
     });
 
     /** A user with an active factor whose last used step is `step`, and `codes` recovery codes. */
     async function enrolledUser(step = 1000, codes = 3) {
-      const user = newUser();
-      expect(await a.users.createUser(user)).toBe(true);
-      const hashes = Array.from({ length: codes }, (_, i) => `hash-${i}-${randomUUID()}`);
-      await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "sealed", expiresAt: T0 + 15 * MINUTE });
-      expect(
-        await a.totp.activateFactor({
-          userId: user.id,
-          replace: false,
-          sealedSecret: "sealed",
-          usedStep: step,
-          recoveryCodeHashes: hashes,
-          now: T0,
-        }),
-      ).toBe(true);
-      return { user, hashes };
+      return enrollUser(a, step, codes);
     }
 
     describe("users", () => {
@@ -199,10 +168,12 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
           userId: user.id,
           sealedSecret: "first",
           expiresAt: T0 + 15 * MINUTE,
+          sessionIdHash: null,
         });
         expect(await b.totp.findPendingEnrollment(user.id, T0 + 15 * MINUTE)).toBeNull();
-        await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "second", expiresAt: T0 + 30 * MINUTE });
-        expect((await a.totp.findPendingEnrollment(user.id, T0))?.sealedSecret).toBe("second");
+        const sessionIdHash = "a".repeat(64);
+        await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "second", expiresAt: T0 + 30 * MINUTE, sessionIdHash });
+        expect(await a.totp.findPendingEnrollment(user.id, T0)).toMatchObject({ sealedSecret: "second", sessionIdHash });
       });
 
       it("activation deletes the pending enrollment and stores exactly the given recovery codes", async () => {
@@ -590,6 +561,8 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
         for (const gone of [expired, idle]) expect(await a.sessions.findSession(gone.idHash, T0, IDLE)).toBeNull();
       });
     });
+
+    recordsConformance(() => [a, b]);
 
     it("the health check answers on both instances", async () => {
       await expect(a.health.ping()).resolves.toBeUndefined();

@@ -1,0 +1,47 @@
+// Records and times shared by the parts of the store conformance suite.
+import { randomUUID } from "node:crypto";
+import { expect } from "vitest";
+import type { NewUser, SessionRecord } from "../../src/core/ports.js";
+import type { Store } from "../../src/store/kysely-store.js";
+
+export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const DAY = 86_400 * SECOND;
+
+export function newUser(name = `user-${randomUUID().slice(0, 8)}`): NewUser {
+  return { id: randomUUID(), username: name, usernameKey: name.toLowerCase(), passwordHash: "$argon2id$stub", createdAt: T0 };
+}
+
+export function session(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    idHash: randomUUID().replaceAll("-", "").padEnd(64, "0"),
+    userId,
+    level: "pending",
+    createdAt: T0,
+    lastSeenAt: T0,
+    expiresAt: T0 + 12 * 60 * MINUTE,
+    nextPath: "/",
+    flash: null,
+    ...overrides,
+  };
+}
+
+/** A user with an active factor whose last used step is `step`, and `codes` recovery codes. */
+export async function enrollUser(store: Store, step = 1000, codes = 3) {
+  const user = newUser();
+  expect(await store.users.createUser(user)).toBe(true);
+  const hashes = Array.from({ length: codes }, (_, i) => `hash-${i}-${randomUUID()}`);
+  await store.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "sealed", expiresAt: T0 + 15 * MINUTE });
+  expect(
+    await store.totp.activateFactor({
+      userId: user.id,
+      replace: false,
+      sealedSecret: "sealed",
+      usedStep: step,
+      recoveryCodeHashes: hashes,
+      now: T0,
+    }),
+  ).toBe(true);
+  return { user, hashes };
+}

@@ -1,0 +1,91 @@
+// The store conformance suite against the real PostgreSQL on 127.0.0.1:5432 (database `test`).
+// Each test gets its own schema, opened by two stores with a pool each, as two gatehouse
+// instances would be (no worker thread needed: pg is asynchronous). An unreachable server fails
+// the run, locally and in CI: a skipped PostgreSQL suite would pass without testing anything.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { openPostgresStore } from "../../src/store/postgres.js";
+import { CONFORMANCE_POLICY, storeConformanceSuite } from "./conformance.js";
+
+const SERVER = "127.0.0.1:5432";
+const URL = `postgres://postgres@${SERVER}/test`;
+
+const admin = new pg.Pool({ connectionString: URL, max: 2, connectionTimeoutMillis: 5_000 });
+admin.on("error", () => {});
+
+let reachable: Promise<void> | undefined;
+
+/** Checked by every test, so that each one FAILS (none is skipped) when the server is not there. */
+function requirePostgres(): Promise<void> {
+  reachable ??= admin.query("SELECT 1").then(
+    () => undefined,
+    (error: unknown) => {
+      throw new Error(
+        `PostgreSQL is not reachable at ${SERVER} (user postgres, database test): ${(error as Error).message}. ` +
+          "The store tests need it, locally and in CI; start it rather than skipping them.",
+      );
+    },
+  );
+  return reachable;
+}
+
+afterAll(() => admin.end());
+
+function freshSchemaName(): string {
+  return `gatehouse_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+storeConformanceSuite("PostgreSQL schema shared by two instances", async () => {
+  await requirePostgres();
+  const schema = freshSchemaName();
+  const first = await openPostgresStore(URL, CONFORMANCE_POLICY, { schema });
+  // The second instance migrates the same schema again: migrations must be safe to re-run.
+  const second = await openPostgresStore(URL, CONFORMANCE_POLICY, { schema }).catch(async (error: unknown) => {
+    await first.close();
+    await dropSchema(schema);
+    throw error;
+  });
+  return {
+    stores: [first, second],
+    async cleanup() {
+      await Promise.all([first.close(), second.close()]);
+      await dropSchema(schema);
+    },
+  };
+});
+
+describe("openPostgresStore", () => {
+  it("two instances starting at once on a fresh schema both open it, and it is migrated once", async () => {
+    await requirePostgres();
+    const schema = freshSchemaName();
+    try {
+      const opened = await Promise.allSettled([
+        openPostgresStore(URL, CONFORMANCE_POLICY, { schema }),
+        openPostgresStore(URL, CONFORMANCE_POLICY, { schema }),
+      ]);
+      await Promise.all(opened.map((o) => (o.status === "fulfilled" ? o.value.close() : undefined)));
+      expect(opened.map((o) => (o.status === "rejected" ? String(o.reason) : "opened"))).toEqual(["opened", "opened"]);
+
+      const migrations = await admin.query(`SELECT name FROM "${schema}".kysely_migration`);
+      expect(migrations.rows).toEqual([{ name: "0001_initial" }]);
+      const tables = await admin.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'users'",
+        [schema],
+      );
+      expect(tables.rowCount).toBe(1);
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+
+  it("refuses a schema name that is not a plain lower-case identifier, before connecting", async () => {
+    await expect(openPostgresStore(URL, CONFORMANCE_POLICY, { schema: 'x"; DROP SCHEMA public; --' })).rejects.toThrow(
+      TypeError,
+    );
+  });
+});
