@@ -40,7 +40,9 @@ const EnvSchema = z.object({
     .string()
     .refine((value) => Buffer.byteLength(value, "utf8") >= 32, "GATEHOUSE_WEBHOOK_SECRET must be at least 32 bytes long")
     .optional(),
-  DATABASE_URL: z.string().optional(),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, message: "DATABASE_URL must be a postgres:// or postgresql:// URL" })
+    .optional(),
   // Test hook for the interrupted-rotation test only: `gatehouse keys rotate` prints "paused"
   // after resealing this many secrets and waits for stdin to close (test/cli/keys.test.ts).
   GATEHOUSE_TEST_ROTATE_PAUSE_AFTER: z.coerce.number().int().min(1).optional(),
@@ -61,6 +63,8 @@ export interface Config {
   rememberDeviceMs: number;
   logLevel: z.infer<typeof EnvSchema>["GATEHOUSE_LOG_LEVEL"];
   webhook: { url: URL; secret: string } | undefined;
+  /** PostgreSQL when set; otherwise the embedded SQLite file in dataDir. */
+  databaseURL: string | undefined;
   /** Test hooks; unset in production. */
   testHooks: { rotatePauseAfter: number | undefined };
 }
@@ -93,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registrationOpen: e.GATEHOUSE_REGISTRATION === "open",
     firstLockSeconds: e.GATEHOUSE_LOCK_SECONDS,
     rememberDeviceMs: e.GATEHOUSE_REMEMBER_DAYS * 24 * 60 * 60_000,
+    databaseURL: e.DATABASE_URL,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     webhook:
       e.GATEHOUSE_WEBHOOK_URL && e.GATEHOUSE_WEBHOOK_SECRET

@@ -15,11 +15,9 @@ import { createTwoFactor } from "./core/two-factor.js";
 import { createLogNotifier, type Notifier } from "./notify/notifier.js";
 import { notifyUsersOf } from "./notify/user-events.js";
 import type { Store } from "./store/kysely-store.js";
-import { openSQLiteStore } from "./store/sqlite.js";
+import { openStore, type StoreLocation } from "./store/open.js";
 
-export interface ServiceOptions {
-  /** SQLite file path, or ":memory:" in tests. */
-  databaseFile: string;
+export interface ServiceOptions extends StoreLocation {
   /** The key ring: the first key seals, every key opens (rotation). At least one. */
   masterSecrets: Uint8Array[];
   issuer: string;
@@ -49,7 +47,7 @@ export async function createServices(options: ServiceOptions) {
   const clock = options.clock ?? { now: () => Date.now() };
   const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const logger = options.logger ?? pino({ level: "silent" });
-  const store: Store = await openSQLiteStore(options.databaseFile, throttlePolicy(options.firstLockSeconds));
+  const store: Store = await openStore(options, throttlePolicy(options.firstLockSeconds));
   const keys = options.masterSecrets.map(deriveKeys);
   const current = keys[0];
   if (!current) throw new TypeError("at least one master secret is needed");

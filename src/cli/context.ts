@@ -9,6 +9,7 @@ import type { UserRecord } from "../core/ports.js";
 import { notifierFromConfig } from "../notify/from-config.js";
 import { loadMasterSecrets } from "../secret-key.js";
 import { createServices, type Services } from "../services.js";
+import { describeStore, type StoreLocation } from "../store/open.js";
 import { CommandFailure } from "./command.js";
 import { describeError } from "./errors.js";
 
@@ -18,13 +19,17 @@ export function databaseFileOf(config: Config): string {
   return join(config.dataDir, DATABASE_FILE_NAME);
 }
 
+export function storeLocationOf(config: Config): StoreLocation {
+  return { databaseFile: databaseFileOf(config), databaseURL: config.databaseURL };
+}
+
 /** Only `serve` and `migrate` create the database; any other command on a missing one fails. */
-export function requireDatabase(config: Config): string {
-  const file = databaseFileOf(config);
-  if (!existsSync(file)) {
-    throw new CommandFailure(`no database at ${file}; run gatehouse migrate or start the server first`);
+export function requireDatabase(config: Config): StoreLocation {
+  const location = storeLocationOf(config);
+  if (!location.databaseURL && !existsSync(location.databaseFile)) {
+    throw new CommandFailure(`no database at ${location.databaseFile}; run gatehouse migrate or start the server first`);
   }
-  return file;
+  return location;
 }
 
 export interface OpenOptions {
@@ -34,14 +39,14 @@ export interface OpenOptions {
 
 /** Opens the services on the existing database, as the server would. */
 export async function openServices(config: Config, options: OpenOptions = {}): Promise<Services> {
-  const databaseFile = requireDatabase(config);
+  const location = requireDatabase(config);
   const masterSecrets =
     options.masterSecrets ?? loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys);
   // stdout carries the command's output: logs go to stderr, and only warnings and errors.
   const logger = pino({ level: "warn" }, pino.destination({ fd: 2, sync: true }));
   try {
     return await createServices({
-      databaseFile,
+      ...location,
       masterSecrets,
       issuer: config.issuer,
       registrationOpen: config.registrationOpen,
@@ -51,7 +56,7 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       notifier: notifierFromConfig(config, logger),
     });
   } catch (error) {
-    throw new CommandFailure(`cannot open the database at ${databaseFile}: ${describeError(error, { withPath: false })}`);
+    throw new CommandFailure(`cannot open ${describeStore(location)}: ${describeError(error, { withPath: false })}`);
   }
 }
 

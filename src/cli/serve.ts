@@ -2,10 +2,10 @@
 // create the data folder and the database.
 import { mkdirSync } from "node:fs";
 import { loadConfig } from "../config.js";
-import { openSQLiteStore } from "../store/sqlite.js";
+import { describeStore, openStore } from "../store/open.js";
 import { throttlePolicy } from "../services.js";
 import { CommandFailure, type Command } from "./command.js";
-import { databaseFileOf } from "./context.js";
+import { storeLocationOf } from "./context.js";
 import { describeError } from "./errors.js";
 import { writeOut } from "./io.js";
 
@@ -33,16 +33,16 @@ const migrate: Command = {
   details: "Creates GATEHOUSE_DATA_DIR (0700) and DATA/gatehouse.sqlite (0600) when missing. The server migrates on start too.",
   async run() {
     const config = loadConfig();
-    const file = databaseFileOf(config);
+    const location = storeLocationOf(config);
     try {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       // Migrations run in a transaction each (Kysely's migrator): all of one or none.
-      const store = await openSQLiteStore(file, throttlePolicy(config.firstLockSeconds));
+      const store = await openStore(location, throttlePolicy(config.firstLockSeconds));
       await store.close();
     } catch (error) {
-      throw new CommandFailure(`cannot migrate the database at ${file}: ${describeError(error, { withPath: false })}`);
+      throw new CommandFailure(`cannot migrate ${describeStore(location)}: ${describeError(error, { withPath: false })}`);
     }
-    writeOut(`the database at ${file} is at the latest schema`);
+    writeOut(`${describeStore(location)} is at the latest schema`);
   },
 };
 
