@@ -77,8 +77,15 @@ const show: Command = {
       const devices = await services.store.devices.listDevices(user.id, now);
       const sessions = await services.store.sessions.listUserSessions(user.id, now, services.timeouts.idleMs);
       const events = await services.store.events.listEvents({ userId: user.id, limit: LAST_EVENTS });
+      const throttle = await services.store.secondFactorThrottle.status(user.id);
       return {
         ...(await summarize(services, user)),
+        secondFactorLock: throttle.hardLocked
+          ? "hard-locked"
+          : throttle.lockedUntil > now
+            ? `locked until ${isoTime(throttle.lockedUntil)}`
+            : "not locked",
+        consecutiveFailures: throttle.consecutiveFailures,
         activeSessions: sessions.length,
         rememberedBrowsers: devices.map((d) => ({ label: d.label, rememberedAt: isoTime(d.createdAt), expiresAt: isoTime(d.expiresAt) })),
         lastEvents: events.map((event) => describeEvent(event, user.username)),
@@ -99,6 +106,7 @@ const show: Command = {
           ["created", formatTime(Date.parse(details.createdAt))],
           ["two-factor", twoFactor],
           ["recovery codes", details.twoFactor === "on" ? `${details.recoveryCodesLeft} left` : "none"],
+          ["code attempts", `${details.secondFactorLock}, ${details.consecutiveFailures} wrong in a row`],
           ["sessions", `${details.activeSessions} active`],
           ["remembered browsers", String(details.rememberedBrowsers.length)],
         ],

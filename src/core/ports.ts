@@ -163,8 +163,17 @@ export interface SecondFactorThrottlePolicy {
  * before the code is evaluated and sets the lock in the same atomic statement, so parallel
  * requests cannot all be evaluated; `reset` follows a full sign-in only.
  */
+export interface ThrottleStatus {
+  consecutiveFailures: number;
+  /** 0 when not locked by time. */
+  lockedUntil: number;
+  hardLocked: boolean;
+}
+
 export interface SecondFactorThrottle {
   charge(userId: string, now: number): Promise<ThrottleDecision>;
+  /** For administrators (`gatehouse user show`): the account's count and lock. */
+  status(userId: string): Promise<ThrottleStatus>;
   reset(userId: string): Promise<void>;
   unlock(userId: string): Promise<void>;
 }

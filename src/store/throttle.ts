@@ -55,6 +55,20 @@ export function createSecondFactorThrottle(
       return { allowed: false, retryAfterSeconds: Math.max(1, retryAfterSeconds), hardLocked };
     },
 
+    async status(userId) {
+      const row = await db
+        .selectFrom("second_factor_throttle")
+        .select(["failures", "locked_until"])
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      const consecutiveFailures = Number(row?.failures ?? 0);
+      return {
+        consecutiveFailures,
+        lockedUntil: Number(row?.locked_until ?? 0),
+        hardLocked: consecutiveFailures >= hardLockFailures,
+      };
+    },
+
     async reset(userId) {
       await db
         .updateTable("second_factor_throttle")

@@ -134,9 +134,13 @@ describe.concurrent("gatehouse user commands", () => {
     const locked = await gatehouse(["enroll", "alice"], dir.env, { input: "123456\n" });
     expect(locked.code).toBe(1);
     expect(expectOneLineError(locked)).toMatch(/^gatehouse: alice's second factor is locked .*gatehouse user unlock alice/);
+    const before = JSON.parse((await gatehouse(["user", "show", "alice", "--json"], dir.env)).stdout);
+    expect(before).toMatchObject({ secondFactorLock: "hard-locked", consecutiveFailures: 100 });
 
     const unlocked = await gatehouse(["user", "unlock", "alice"], dir.env);
     expect(unlocked).toMatchObject({ code: 0, stdout: "unlocked the second factor of alice\n", stderr: "" });
+    const after = JSON.parse((await gatehouse(["user", "show", "alice", "--json"], dir.env)).stdout);
+    expect(after).toMatchObject({ secondFactorLock: "not locked", consecutiveFailures: 0 });
     const services = await inProcess();
     try {
       expect(await services.store.secondFactorThrottle.charge((await services.store.users.findUserByUsernameKey("alice"))!.id, Date.now())).toEqual({ allowed: true });
