@@ -6,6 +6,7 @@ import { enrollCommands } from "./enroll.js";
 import { describeError } from "./errors.js";
 import { eventCommands } from "./events.js";
 import { keyCommands } from "./keys.js";
+import { migrateDataCommands } from "./migrate-data.js";
 import { serverCommands } from "./serve.js";
 import { userInfoCommands } from "./user-info.js";
 import { userCommands } from "./user.js";
@@ -17,6 +18,7 @@ export const EXIT_USAGE = 2;
 const [add, ...changes] = userCommands;
 export const commands: Command[] = [
   ...serverCommands,
+  ...migrateDataCommands,
   add!,
   ...userInfoCommands,
   ...changes,
