@@ -81,7 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${where}: ${issue?.message ?? "invalid value"}`);
   }
   const e = parsed.data;
-  if (e.DATABASE_URL) throw new ConfigError("DATABASE_URL (PostgreSQL) is not supported by this version yet; unset it to use the embedded SQLite store.");
   if (e.GATEHOUSE_WEBHOOK_URL && !e.GATEHOUSE_WEBHOOK_SECRET) {
     throw new ConfigError("GATEHOUSE_WEBHOOK_URL needs GATEHOUSE_WEBHOOK_SECRET (at least 32 bytes) to sign deliveries.");
   }
