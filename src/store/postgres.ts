@@ -3,6 +3,7 @@ import pg from "pg";
 import type { SecondFactorThrottlePolicy } from "../core/ports.js";
 import { createKyselyStore, migrateToLatest, type Store } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import { reportingOutages } from "./unavailable.js";
 
 export interface PostgresStoreOptions {
   /** Tables live in this schema (created if missing) instead of the connection's default. */
@@ -30,14 +31,22 @@ export async function openPostgresStore(
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
-    connectionTimeoutMillis: 10_000,
+    // While the server is unreachable (or the pool is exhausted) a request waits at most this
+    // long for a connection, then answers 503 (src/store/unavailable.ts) instead of hanging.
+    connectionTimeoutMillis: 5_000,
+    // Detects a connection silently dropped by the network, so it is not reused forever.
+    keepAlive: true,
     // Every pooled connection resolves table names in the schema from its first query on.
     ...(schema !== undefined && { options: `-c search_path=${schema}` }),
   });
   // An idle connection that breaks (server restart) is dropped by the pool, and the next query
   // opens a new one; without a listener the 'error' event would crash the process.
   pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // The pool listens only while a client is idle: one whose server goes away while it is checked
+  // out (between the statements of a transaction, say) would emit an unhandled 'error' and
+  // crash the process. Its next query fails instead (an outage: 503), and the pool drops it.
+  pool.on("connect", (client) => client.on("error", () => {}));
+  const db = new Kysely<Database>({ dialect: reportingOutages(new PostgresDialect({ pool })) });
   try {
     await migrateUnderLock(pool, db, schema);
   } catch (error) {

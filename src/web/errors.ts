@@ -84,6 +84,15 @@ export function registerErrorHandling(app: FastifyInstance, csrf: CSRF): void {
     if (isGatehouseError(error)) {
       const status = STATUS[error.code];
       if (error instanceof ThrottledError) reply.header("retry-after", String(error.retryAfterSeconds));
+      if (error.code === ErrorCode.STORE_UNAVAILABLE) {
+        // Fails closed: the step that needed the store (session, throttle, replay guard) did not
+        // run, so nothing is granted. Operators need to see outages; visitors get the generic page,
+        // never the driver's message.
+        const cause = error.cause as { code?: unknown } | undefined;
+        request.log.warn({ code: error.code, status, cause: { code: cause?.code, message: error.message } }, "database unavailable");
+        const [title, message] = titleFor(status);
+        return send(reply, status, errorPage(pageContext(request, csrf), status, title, message));
+      }
       request.log.info({ code: error.code, status }, "request refused");
       const render = request.routeOptions.config.renderFormError;
       if (render && request.formAccepted && FORM_ERRORS.has(error.code)) return send(reply, status, await render(request, reply, error.message));

@@ -18,11 +18,22 @@ declare module "fastify" {
   interface FastifyRequest {
     visitor: Visitor;
   }
+  interface FastifyContextConfig {
+    /** Routes that never look at the session (health checks, the stylesheet). */
+    sessionless?: boolean;
+  }
 }
+
+const NO_VISITOR: Visitor = { cookieToken: undefined, session: null, user: null };
 
 export function registerVisitor(app: FastifyInstance, deps: WebDeps, cookie: CookiePolicy): void {
   app.decorateRequest("visitor", null as unknown as Visitor);
   app.addHook("onRequest", async (request) => {
+    // A health probe must report the database, not fail on a session lookup first.
+    if (request.routeOptions.config?.sessionless) {
+      request.visitor = { ...NO_VISITOR };
+      return;
+    }
     const raw = request.cookies[cookie.session];
     // Anything but a token of our shape is no cookie at all (and gets a fresh one on a page).
     const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;

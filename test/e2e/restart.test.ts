@@ -6,34 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as OTPAuth from "otpauth";
 import { afterAll, describe, expect, it } from "vitest";
+import { FetchClient } from "../support/fetch-client.js";
 import { REPO_ROOT, startServer, type ServerProcess } from "../support/server-process.js";
-
-/** A minimal browser over fetch: keeps cookies and the last CSRF token, never follows redirects. */
-class FetchClient {
-  cookies = new Map<string, string>();
-  csrf = "";
-  constructor(public base: string) {}
-
-  async send(path: string, form?: Record<string, string>) {
-    const res = await fetch(this.base + path, {
-      method: form ? "POST" : "GET",
-      redirect: "manual",
-      headers: {
-        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
-        ...(form ? { "content-type": "application/x-www-form-urlencoded", origin: this.base } : {}),
-      },
-      body: form ? new URLSearchParams({ ...form, _csrf: this.csrf }).toString() : undefined,
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const [name, value] = (pair ?? "").split("=");
-      if (name) this.cookies.set(name, value ?? "");
-    }
-    const body = await res.text();
-    this.csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? this.csrf;
-    return { status: res.status, location: res.headers.get("location"), body };
-  }
-}
 
 const PASSWORD = "quiet-lantern-orbit-73";
 

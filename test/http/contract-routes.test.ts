@@ -691,11 +691,12 @@ describe("GET /account", () => {
 });
 
 describe("GET /healthz", () => {
-  it('answers 200 with JSON {"status":"ok"}', async () => {
+  it('answers 200 with JSON {"status":"ok"}, and the database reported on its own', async () => {
     const res = await t.client().get("/healthz");
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
-    expect(res.json()).toEqual({ status: "ok" });
+    expect(res.json()).toMatchObject({ status: "ok" });
+    expect(res.json()).toEqual({ status: "ok", database: "ok" });
   });
 });
 
@@ -704,6 +705,7 @@ describe("GET /healthz when the store is gone", () => {
     await t.store.close();
     const res = await t.app.inject({ method: "GET", url: "/healthz" });
     expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: "unavailable", database: "unavailable" });
   });
 });
 

@@ -23,6 +23,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
   /** Everything the server wrote to stdout and stderr so far, interleaved. */
   output(): string;
+  /** SIGKILL, no grace (a crash): resolves once the process is gone. stop() still cleans up. */
+  kill(): Promise<void>;
 }
 
 export interface StartServerOptions {
@@ -140,5 +142,10 @@ export async function startServer(
     throw error;
   });
 
-  return { url, dataDir, stop, output: () => combined };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  };
+
+  return { url, dataDir, stop, output: () => combined, kill };
 }
