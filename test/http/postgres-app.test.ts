@@ -1,28 +1,21 @@
 // The whole web app on the real PostgreSQL (127.0.0.1:5432): DATABASE_URL selects it, and the
 // sign-in flow, replay guard and throttle behave as on SQLite. Each test file run gets its own
 // database, dropped afterwards; an unreachable server fails the run (never a skip).
-import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, codeAt, registerAndEnroll, signInPassword, type TestApp } from "../support/app.js";
+import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
 
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
-const database = `gatehouse_http_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
+let database: ScratchDatabase;
 let t: TestApp;
 
 beforeAll(async () => {
-  await admin.connect().catch((error: unknown) => {
-    throw new Error(`PostgreSQL is not reachable at 127.0.0.1:5432: ${(error as Error).message}`);
-  });
-  await admin.query(`CREATE DATABASE "${database}"`);
-  t = await buildTestApp({ databaseURL: `postgres://postgres@127.0.0.1:5432/${database}` });
+  database = await createScratchDatabase("gatehouse_http");
+  t = await buildTestApp({ databaseURL: database.url });
 });
 
 afterAll(async () => {
   await t?.close();
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  await database?.drop();
 });
 
 describe("the web app on PostgreSQL (DATABASE_URL)", () => {

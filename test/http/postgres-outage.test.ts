@@ -3,45 +3,38 @@
 // which dependency is down, and the same app recovers by itself once the database is back.
 // The outage is simulated on a dedicated database (connections refused, live ones terminated),
 // never by stopping the shared server.
-import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LightMyRequestResponse } from "fastify";
 import { buildTestApp, codeAt, registerAndEnroll, signInPassword, STRONG_PASSWORD, type TestApp } from "../support/app.js";
+import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
 
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
-const database = `gatehouse_outage_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
+let scratch: ScratchDatabase;
 let t: TestApp;
 
 beforeAll(async () => {
-  await admin.connect().catch((error: unknown) => {
-    throw new Error(`PostgreSQL is not reachable at 127.0.0.1:5432: ${(error as Error).message}`);
-  });
-  await admin.query(`CREATE DATABASE "${database}"`);
-  t = await buildTestApp({ databaseURL: `postgres://postgres@127.0.0.1:5432/${database}` });
+  scratch = await createScratchDatabase("gatehouse_outage");
+  t = await buildTestApp({ databaseURL: scratch.url });
 });
 
 afterAll(async () => {
   await t?.close();
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  await scratch?.drop();
 });
 
 async function takeDatabaseDown() {
-  await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
-  await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [database]);
+  await scratch.admin.query(`ALTER DATABASE "${scratch.name}" ALLOW_CONNECTIONS false`);
+  await scratch.admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [scratch.name]);
   // pg_terminate_backend only signals: wait until every connection of the app is really gone.
   for (let tries = 0; ; tries++) {
-    const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [database]);
+    const { rows } = await scratch.admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [scratch.name]);
     if (rows[0]?.n === 0) return;
-    if (tries > 100) throw new Error(`connections to ${database} survived pg_terminate_backend`);
+    if (tries > 100) throw new Error(`connections to ${scratch.name} survived pg_terminate_backend`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
 async function bringDatabaseBack() {
-  await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+  await scratch.admin.query(`ALTER DATABASE "${scratch.name}" ALLOW_CONNECTIONS true`);
 }
 
 function expectUnavailablePage(res: LightMyRequestResponse) {
