@@ -7,9 +7,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { startServer, type ServerProcess } from "../support/server-process.js";
-import { describePage, navigate, type Navigation } from "./navigation.js";
+import { navigate, type Navigation } from "./navigation.js";
+import { browserView, createSteps } from "./steps.js";
 import {
   CHROMIUM_PATH,
   computeTOTPWithOathtool,
@@ -19,7 +20,6 @@ import {
   requireTool,
 } from "./tools.js";
 
-const STEP_TIMEOUT_MS = 60_000;
 
 const LOGIN_FORM_SUBMIT = "form:has(input[name=username]) button[type=submit]";
 const OTP_FORM_SUBMIT = "form:has(input[name=otp]) button[type=submit]";
@@ -34,45 +34,16 @@ describe("browser sign-in with an authenticator app (Chromium + zbarimg + oathto
   let page: Page;
   let workDir = "";
   let last: Navigation | undefined;
-  let failedStep: string | undefined;
 
   const enrolled = { uri: "", secret: "", code: "", timeStep: 0, recoveryCodes: [] as string[] };
 
-  /** One step of the flow; later steps refuse to run (and fail) once one has failed. */
-  function step(name: string, body: () => Promise<void>): void {
-    it(
-      name,
-      async () => {
-        if (failedStep !== undefined) throw new Error(`not run: the earlier step "${failedStep}" failed`);
-        try {
-          await body();
-        } catch (error) {
-          failedStep = name;
-          const context = await describeFailure();
-          if (error instanceof Error) {
-            error.message += context;
-            throw error;
-          }
-          throw new Error(String(error) + context);
-        }
-      },
-      STEP_TIMEOUT_MS,
-    );
-  }
+  const steps = createSteps(describeFailure);
+  const step = steps.step;
 
   async function describeFailure(): Promise<string> {
-    let browserView = "(no browser open)";
-    if (browser !== undefined) {
-      try {
-        const shot = join(workDir, "failure.png");
-        await page.screenshot({ path: shot, fullPage: true });
-        browserView = `${await describePage(page, last)}\nscreenshot: ${shot}`;
-      } catch (error) {
-        browserView = `(no browser view: ${String(error)})`;
-      }
-    }
+    const view = await browserView(browser, page, last, workDir);
     const serverOutput = server?.output().slice(-3_000).trim() || "(empty)";
-    return `\n\n--- what the browser saw ---\n${browserView}\n--- server output (tail) ---\n${serverOutput}`;
+    return `\n\n--- what the browser saw ---\n${view}\n--- server output (tail) ---\n${serverOutput}`;
   }
 
   async function go(path: string): Promise<Navigation> {
@@ -109,7 +80,7 @@ describe("browser sign-in with an authenticator app (Chromium + zbarimg + oathto
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    if (failedStep === undefined && workDir !== "") await rm(workDir, { recursive: true, force: true });
+    if (!steps.anyFailed() && workDir !== "") await rm(workDir, { recursive: true, force: true });
     else if (workDir !== "") console.error(`e2e artifacts kept in ${workDir}`);
   }, 30_000);
 

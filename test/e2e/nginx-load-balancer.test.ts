@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { startServer, type ServerProcess } from "../support/server-process.js";
-import { describePage, navigate, type Navigation } from "./navigation.js";
+import { navigate, type Navigation } from "./navigation.js";
+import { browserView, createSteps } from "./steps.js";
 import { NGINX_PATH, parseUpstreamLog, startNginxLoadBalancer, type NginxProcess } from "./nginx.js";
 import {
   CHROMIUM_PATH,
@@ -22,7 +23,6 @@ import {
   requireTool,
 } from "./tools.js";
 
-const STEP_TIMEOUT_MS = 60_000;
 const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
 
 const LOGIN_FORM_SUBMIT = "form:has(input[name=username]) button[type=submit]";
@@ -42,50 +42,21 @@ describe("two instances on one PostgreSQL behind nginx, signed in through Chromi
   let page: Page;
   let workDir = "";
   let last: Navigation | undefined;
-  let failedStep: string | undefined;
 
   const enrolled = { secret: "", code: "", timeStep: 0, recoveryCodes: [] as string[] };
 
-  /** One step of the flow; later steps refuse to run (and fail) once one has failed. */
-  function step(name: string, body: () => Promise<void>): void {
-    it(
-      name,
-      async () => {
-        if (failedStep !== undefined) throw new Error(`not run: the earlier step "${failedStep}" failed`);
-        try {
-          await body();
-        } catch (error) {
-          failedStep = name;
-          const context = await describeFailure();
-          if (error instanceof Error) {
-            error.message += context;
-            throw error;
-          }
-          throw new Error(String(error) + context);
-        }
-      },
-      STEP_TIMEOUT_MS,
-    );
-  }
+  const steps = createSteps(describeFailure);
+  const step = steps.step;
 
   async function describeFailure(): Promise<string> {
-    let browserView = "(no browser open)";
-    if (browser !== undefined) {
-      try {
-        const shot = join(workDir, "failure.png");
-        await page.screenshot({ path: shot, fullPage: true });
-        browserView = `${await describePage(page, last)}\nscreenshot: ${shot}`;
-      } catch (error) {
-        browserView = `(no browser view: ${String(error)})`;
-      }
-    }
+    const view = await browserView(browser, page, last, workDir);
     const serverOutputs = servers
       .map((server, index) => `--- instance ${index + 1} (${server.url}) output (tail) ---\n${server.output().slice(-2_000).trim() || "(empty)"}`)
       .join("\n");
     const balancer = nginx
       ? `${await nginx.diagnostics()}\n--- nginx access log (tail) ---\n${(await nginx.accessLog()).slice(-2_000).trim() || "(empty)"}`
       : "(nginx not started)";
-    return `\n\n--- what the browser saw ---\n${browserView}\n${serverOutputs}\n${balancer}`;
+    return `\n\n--- what the browser saw ---\n${view}\n${serverOutputs}\n${balancer}`;
   }
 
   async function goTo(url: string): Promise<Navigation> {
@@ -130,7 +101,7 @@ describe("two instances on one PostgreSQL behind nginx, signed in through Chromi
       if (databaseCreated) await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
       await admin.end();
     }
-    if (failedStep === undefined && workDir !== "") await rm(workDir, { recursive: true, force: true });
+    if (!steps.anyFailed() && workDir !== "") await rm(workDir, { recursive: true, force: true });
     else if (workDir !== "") console.error(`e2e artifacts kept in ${workDir}`);
   }, 30_000);
 
