@@ -43,6 +43,16 @@ export default tseslint.config(
     },
   },
   {
+    // The Redis throttles implement core ports over ioredis; they know no store, web or driver.
+    files: ["src/limits/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["../web/*", "../store/*", "fastify", "@fastify/*", "kysely", "better-sqlite3", "pg"], message: "Limits depend on the core and ioredis only." }] },
+      ],
+    },
+  },
+  {
     files: ["src/web/**/*.ts"],
     rules: {
       "no-restricted-imports": [

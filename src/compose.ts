@@ -28,7 +28,7 @@ export async function composeApp(
     activity: store.events,
     sealer: services.sealer,
     csrfKey: services.csrfKey,
-    health: store.health,
+    health: services.health,
     clock,
     random: services.random,
   });

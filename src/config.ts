@@ -46,7 +46,8 @@ const EnvSchema = z.object({
   // Test hook for the interrupted-rotation test only: `gatehouse keys rotate` prints "paused"
   // after resealing this many secrets and waits for stdin to close (test/cli/keys.test.ts).
   GATEHOUSE_TEST_ROTATE_PAUSE_AFTER: z.coerce.number().int().min(1).optional(),
-  REDIS_URL: z.string().optional(),
+  // The throttle counters move to Redis when set (src/limits/redis.ts); the database otherwise.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: "REDIS_URL must be a redis:// or rediss:// URL" }).optional(),
 });
 
 export interface Config {
@@ -65,6 +66,8 @@ export interface Config {
   webhook: { url: URL; secret: string } | undefined;
   /** PostgreSQL when set; otherwise the embedded SQLite file in dataDir. */
   databaseURL: string | undefined;
+  /** The throttle counters live in this Redis when set; in the database otherwise. */
+  redisURL: string | undefined;
   /** Test hooks; unset in production. */
   testHooks: { rotatePauseAfter: number | undefined };
 }
@@ -84,7 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.GATEHOUSE_WEBHOOK_URL && !e.GATEHOUSE_WEBHOOK_SECRET) {
     throw new ConfigError("GATEHOUSE_WEBHOOK_URL needs GATEHOUSE_WEBHOOK_SECRET (at least 32 bytes) to sign deliveries.");
   }
-  if (e.REDIS_URL) throw new ConfigError("REDIS_URL is not supported by this version yet; unset it.");
   return {
     host: e.HOST,
     port: e.PORT,
@@ -97,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     firstLockSeconds: e.GATEHOUSE_LOCK_SECONDS,
     rememberDeviceMs: e.GATEHOUSE_REMEMBER_DAYS * 24 * 60 * 60_000,
     databaseURL: e.DATABASE_URL,
+    redisURL: e.REDIS_URL,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     webhook:
       e.GATEHOUSE_WEBHOOK_URL && e.GATEHOUSE_WEBHOOK_SECRET

@@ -20,6 +20,7 @@ export async function serve(): Promise<void> {
   const { app } = await composeApp({
     databaseFile: join(config.dataDir, "gatehouse.sqlite"),
     databaseURL: config.databaseURL,
+    redisURL: config.redisURL,
     // Seals with the current key; also opens with a rotation's next and previous keys.
     masterSecrets: loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys),
     issuer: config.issuer,

@@ -7,11 +7,13 @@ import { createActivityLog } from "./activity.js";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
-import type { Clock, RandomSource, SecondFactorThrottlePolicy } from "./core/ports.js";
+import type { Clock, HealthCheck, LoginThrottle, RandomSource, SecondFactorThrottle, SecondFactorThrottlePolicy } from "./core/ports.js";
 import { createRememberedDevices, MAX_REMEMBER_DEVICE_MS } from "./core/remembered-devices.js";
 import { createSealer } from "./core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
 import { createTwoFactor } from "./core/two-factor.js";
+import { createRedisLoginThrottle, createRedisSecondFactorThrottle } from "./limits/redis.js";
+import { closeRedisClient, createRedisClient, redisHealth, waitUntilReady } from "./limits/redis-client.js";
 import { createLogNotifier, type Notifier } from "./notify/notifier.js";
 import { notifyUsersOf } from "./notify/user-events.js";
 import type { Store } from "./store/kysely-store.js";
@@ -33,7 +35,23 @@ export interface ServiceOptions extends StoreLocation {
   rememberDeviceMs?: number;
   /** Tells users about changes to their account (R30); the log notifier when absent. */
   notifier?: Notifier;
+  /** REDIS_URL: the throttle counters live in Redis when set, else in the database. */
+  redisURL?: string | undefined;
+  /** Prepended to every Redis key ("gatehouse:" unless set; tests use one per test). */
+  redisKeyPrefix?: string;
 }
+
+/** The throttles the services use, wherever their counters live. */
+export interface Throttles {
+  secondFactor: SecondFactorThrottle;
+  login: LoginThrottle;
+}
+
+/** What GET /healthz reports, one entry per dependency. */
+export type HealthChecks = Record<string, HealthCheck>;
+
+/** Startup waits this long for Redis, then goes on: requests answer 503 until it is back. */
+const REDIS_STARTUP_WAIT_MS = 2_000;
 
 /** R24: an enrollment key shown but not confirmed stays valid this long. */
 const ENROLLMENT_TTL_MS = 15 * 60_000;
@@ -48,6 +66,23 @@ export async function createServices(options: ServiceOptions) {
   const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const logger = options.logger ?? pino({ level: "silent" });
   const store: Store = await openStore(options, throttlePolicy(options.firstLockSeconds));
+  let throttles: Throttles = { secondFactor: store.secondFactorThrottle, login: store.loginThrottle };
+  const health: HealthChecks = { database: store.health };
+  let closeRedis = async () => {};
+  if (options.redisURL) {
+    const redisLogger = logger.child({ component: "redis" });
+    const redis = createRedisClient(options.redisURL, {
+      onError: (error) => redisLogger.warn({ err: { message: error.message } }, "Redis connection error"),
+    });
+    const prefix = options.redisKeyPrefix ?? "gatehouse:";
+    throttles = {
+      secondFactor: createRedisSecondFactorThrottle(redis, throttlePolicy(options.firstLockSeconds), prefix),
+      login: createRedisLoginThrottle(redis, prefix),
+    };
+    health.redis = redisHealth(redis);
+    closeRedis = () => closeRedisClient(redis);
+    if (!(await waitUntilReady(redis, REDIS_STARTUP_WAIT_MS))) redisLogger.warn("Redis is not reachable yet; sign-in answers 503 until it is");
+  }
   const keys = options.masterSecrets.map(deriveKeys);
   const current = keys[0];
   if (!current) throw new TypeError("at least one master secret is needed");
@@ -71,6 +106,9 @@ export async function createServices(options: ServiceOptions) {
 
   return {
     store,
+    /** Use these, not store.*Throttle: with REDIS_URL the counters live in Redis. */
+    throttles,
+    health,
     clock,
     random,
     logger,
@@ -80,14 +118,14 @@ export async function createServices(options: ServiceOptions) {
     timeouts,
     csrfKey: current.csrfKey,
     accounts: createAccounts(
-      { users: store.users, throttle: store.loginThrottle, hasher, clock, newId: randomUUID, events },
+      { users: store.users, throttle: throttles.login, hasher, clock, newId: randomUUID, events },
       { registrationOpen: options.registrationOpen, ...DEFAULT_LOGIN_LIMITS },
     ),
     twoFactor: createTwoFactor(
       {
         totp: store.totp,
         recoveryCodes: store.recoveryCodes,
-        throttle: store.secondFactorThrottle,
+        throttle: throttles.secondFactor,
         sealer,
         recoveryCodeHasher: hasher,
         clock,
@@ -109,6 +147,7 @@ export async function createServices(options: ServiceOptions) {
     async close() {
       await notifications.drain();
       await notifier.close();
+      await closeRedis();
       await store.close();
     },
   };

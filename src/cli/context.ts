@@ -52,6 +52,8 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       registrationOpen: config.registrationOpen,
       firstLockSeconds: config.firstLockSeconds,
       rememberDeviceMs: config.rememberDeviceMs,
+      // `user unlock` and `user show` must see the counters where the server keeps them.
+      redisURL: config.redisURL,
       logger,
       notifier: notifierFromConfig(config, logger),
     });

@@ -77,7 +77,7 @@ const show: Command = {
       const devices = await services.store.devices.listDevices(user.id, now);
       const sessions = await services.store.sessions.listUserSessions(user.id, now, services.timeouts.idleMs);
       const events = await services.store.events.listEvents({ userId: user.id, limit: LAST_EVENTS });
-      const throttle = await services.store.secondFactorThrottle.status(user.id);
+      const throttle = await services.throttles.secondFactor.status(user.id);
       return {
         ...(await summarize(services, user)),
         secondFactorLock: throttle.hardLocked

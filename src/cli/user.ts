@@ -91,7 +91,7 @@ const unlock: Command = {
   async run({ positionals: [name] }) {
     await withServices(loadConfig(), async (services) => {
       const user = await findUser(services, name!);
-      await services.store.secondFactorThrottle.unlock(user.id);
+      await services.throttles.secondFactor.unlock(user.id);
       await services.events.record({ type: "admin-unlocked", userId: user.id });
     });
     writeOut(`unlocked the second factor of ${name}`);

@@ -17,7 +17,8 @@ export interface WebDeps {
   activity: Pick<EventStore, "listEvents">;
   sealer: Sealer;
   csrfKey: Uint8Array;
-  health: HealthCheck;
+  /** GET /healthz: each dependency by name ("database", and "redis" when configured). */
+  health: Record<string, HealthCheck>;
   clock: Clock;
   random: RandomSource;
 }

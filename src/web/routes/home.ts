@@ -18,12 +18,18 @@ export function homeRoutes(app: FastifyInstance, route: RouteContext): void {
   // Contract: `{"status":"ok"}` and 200 while the store answers, else 503. Each dependency
   // is reported under its own key, so an operator sees which one is down.
   app.get("/healthz", { config: { sessionless: true } }, async (_request, reply) => {
-    const database = await deps.health.ping().then(
-      () => "ok" as const,
-      () => "unavailable" as const,
+    const checks = await Promise.all(
+      Object.entries(deps.health).map(async ([name, check]) => {
+        const state = await check.ping().then(
+          () => "ok" as const,
+          () => "unavailable" as const,
+        );
+        return [name, state] as const;
+      }),
     );
-    const ok = database === "ok";
-    return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", database });
+    // Every configured dependency is needed for sign-in: one down makes the instance unhealthy.
+    const ok = checks.every(([, state]) => state === "ok");
+    return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", ...Object.fromEntries(checks) });
   });
 
   app.get("/assets/style.css", { config: { sessionless: true } }, async (_request, reply) => {
