@@ -11,28 +11,18 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServices, throttlePolicy, type Services } from "../../src/services.js";
+import { TABLES_IN_COPY_ORDER } from "../../src/store/copy.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
+import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
 import { expectOneLineError, gatehouse, makeDataDir, openServices, PASSWORD, TEST_ARGON2, TestClock, totpCode, type DataDir } from "./support.js";
 
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
-const database = `gatehouse_copy_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const TARGET_URL = `postgres://postgres@127.0.0.1:5432/${database}`;
-const TABLES = [
-  "users",
-  "totp_factors",
-  "pending_enrollments",
-  "recovery_codes",
-  "sessions",
-  "second_factor_throttle",
-  "remembered_devices",
-  "login_failures",
-  "events",
-] as const;
+/** The copy's own table list: every table must hold rows in the source and arrive in the target. */
+const TABLES = TABLES_IN_COPY_ORDER;
 /** More than two INSERT batches of 500. */
 const BULK_EVENTS = 1_234;
 
-const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
-const target = new pg.Client({ connectionString: TARGET_URL, connectionTimeoutMillis: 5_000 });
+let targetDb: ScratchDatabase;
+let target: pg.Client;
 let dir: DataDir;
 let sourceFile: string;
 const clock = new TestClock(Date.now());
@@ -83,10 +73,8 @@ function addBulkEvents() {
 }
 
 beforeAll(async () => {
-  await admin.connect().catch((error: unknown) => {
-    throw new Error(`PostgreSQL is not reachable at 127.0.0.1:5432: ${(error as Error).message}`);
-  });
-  await admin.query(`CREATE DATABASE "${database}"`);
+  targetDb = await createScratchDatabase("gatehouse_copy");
+  target = new pg.Client({ connectionString: targetDb.url, connectionTimeoutMillis: 5_000 });
   await target.connect();
   dir = await makeDataDir();
   sourceFile = join(dir.path, "gatehouse.sqlite");
@@ -100,9 +88,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await target.end();
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  await target?.end();
+  await targetDb?.drop();
   await dir?.remove();
 });
 
@@ -110,7 +97,7 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
   it("copies every table of a SQLite installation, prints matching counts and exits 0", async () => {
     const before = sourceCounts();
     for (const table of TABLES) expect(before[table], table).toBeGreaterThan(0);
-    const result = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", TARGET_URL], {});
+    const result = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", targetDb.url], {});
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("every table's count matches");
@@ -126,11 +113,11 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
 
   it("a run into the now non-empty target is refused with one line and changes nothing, with or without --allow-non-empty", async () => {
     const before = await targetCounts();
-    const refused = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", TARGET_URL], {});
+    const refused = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", targetDb.url], {});
     expect(refused.code).toBe(1);
     expect(expectOneLineError(refused)).toMatch(/^gatehouse: the PostgreSQL database is not empty \(users: 3, .*nothing was copied/);
     // Allowed into a non-empty target, the same rows conflict: the whole copy rolls back.
-    const conflicting = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", TARGET_URL, "--allow-non-empty"], {});
+    const conflicting = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", targetDb.url, "--allow-non-empty"], {});
     expect(conflicting.code).toBe(1);
     expect(expectOneLineError(conflicting)).toMatch(/^gatehouse: cannot copy the users rows: duplicate key .*rolled back, nothing was copied$/);
     expect(await targetCounts()).toEqual(before);
@@ -140,7 +127,7 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
     const later = new TestClock(clock.now() + 60_000);
     const services = await createServices({
       databaseFile: join(dir.path, "unused.sqlite"),
-      databaseURL: TARGET_URL,
+      databaseURL: targetDb.url,
       masterSecrets: dir.masterSecrets,
       issuer: "gatehouse",
       registrationOpen: true,
@@ -167,9 +154,8 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
   });
 
   it("a target that silently loses rows fails the count check, exits 1 and keeps nothing", async () => {
-    const lossy = `${database}_lossy`;
-    const lossyURL = `postgres://postgres@127.0.0.1:5432/${lossy}`;
-    await admin.query(`CREATE DATABASE "${lossy}"`);
+    const lossy = await createScratchDatabase("gatehouse_copy_lossy");
+    const lossyURL = lossy.url;
     const client = new pg.Client({ connectionString: lossyURL });
     try {
       await (await openPostgresStore(lossyURL, throttlePolicy(30))).close();
@@ -186,7 +172,7 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
       expect(Number((await client.query("SELECT count(*) AS n FROM users")).rows[0].n)).toBe(0);
     } finally {
       await client.end();
-      await admin.query(`DROP DATABASE IF EXISTS "${lossy}" WITH (FORCE)`);
+      await lossy.drop();
     }
   });
 
@@ -194,11 +180,11 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
     const empty = join(dir.path, "empty.sqlite");
     await writeFile(empty, "");
     const [missing, notOurs, unreachable, noTo, plainPath, help] = await Promise.all([
-      gatehouse(["migrate-data", "--from", `sqlite:${join(dir.path, "nope.sqlite")}`, "--to", TARGET_URL], {}),
-      gatehouse(["migrate-data", "--from", `sqlite:${empty}`, "--to", TARGET_URL], {}),
+      gatehouse(["migrate-data", "--from", `sqlite:${join(dir.path, "nope.sqlite")}`, "--to", targetDb.url], {}),
+      gatehouse(["migrate-data", "--from", `sqlite:${empty}`, "--to", targetDb.url], {}),
       gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", "postgres://postgres@127.0.0.1:1/test"], {}),
       gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`], {}),
-      gatehouse(["migrate-data", "--from", sourceFile, "--to", TARGET_URL], {}),
+      gatehouse(["migrate-data", "--from", sourceFile, "--to", targetDb.url], {}),
       gatehouse(["migrate-data", "--help"], {}),
     ]);
     expect([missing.code, notOurs.code, unreachable.code, noTo.code, plainPath.code, help.code]).toEqual([1, 1, 1, 2, 2, 0]);
