@@ -4,16 +4,14 @@
 // concurrent submissions of one code across both exactly one signs in; the second-factor throttle
 // counts failures from both (R10, R15; CVE-2021-41177 was limits kept in process memory); and an
 // instance killed with SIGKILL right after acknowledging an enrollment loses none of it.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as OTPAuth from "otpauth";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FetchClient } from "../support/fetch-client.js";
+import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
 import { startServer, type ServerProcess } from "../support/server-process.js";
 
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
-const database = `gatehouse_multi_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
+let database: ScratchDatabase;
 const PASSWORD = "amber-falcon-meadow-58";
 const STEP_MS = 30_000;
 
@@ -21,12 +19,9 @@ let a: ServerProcess;
 let b: ServerProcess;
 
 beforeAll(async () => {
-  await admin.connect().catch((error: unknown) => {
-    throw new Error(`PostgreSQL is not reachable at 127.0.0.1:5432: ${(error as Error).message}`);
-  });
-  await admin.query(`CREATE DATABASE "${database}"`);
+  database = await createScratchDatabase("gatehouse_multi");
   const env = {
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
+    DATABASE_URL: database.url,
     GATEHOUSE_SECRET_KEY: randomBytes(32).toString("base64url"),
     GATEHOUSE_LOG_LEVEL: "warn",
   };
@@ -36,8 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  await database?.drop();
 });
 
 /** The code of the step `stepOffset` steps from now (the servers run on the real clock). */

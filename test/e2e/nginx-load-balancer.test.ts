@@ -3,13 +3,13 @@
 // browser-sign-in.test.ts: zbarimg reads the QR code, oathtool computes the codes. Consecutive
 // requests land on alternating instances, so sessions, the enrollment, the replay guard and
 // the recovery codes must all live in the shared database (docs/deploy.md).
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
+import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
 import { startServer, type ServerProcess } from "../support/server-process.js";
 import { navigate, type Navigation } from "./navigation.js";
 import { browserView, createSteps } from "./steps.js";
@@ -23,19 +23,15 @@ import {
   requireTool,
 } from "./tools.js";
 
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
-
 const LOGIN_FORM_SUBMIT = "form:has(input[name=username]) button[type=submit]";
 const OTP_FORM_SUBMIT = "form:has(input[name=otp]) button[type=submit]";
 const LOGOUT_SUBMIT = 'form[action="/logout"] button[type=submit]';
 
-const database = `gatehouse_lb_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
 const username = `lb_${randomBytes(5).toString("hex")}`;
 const password = `gatehouse ${randomBytes(9).toString("base64url")} lb ${randomBytes(9).toString("base64url")}`;
 
 describe("two instances on one PostgreSQL behind nginx, signed in through Chromium", () => {
-  let admin: pg.Client | undefined;
-  let databaseCreated = false;
+  let database: ScratchDatabase | undefined;
   const servers: ServerProcess[] = [];
   let nginx: NginxProcess | undefined;
   let browser: Browser | undefined;
@@ -97,10 +93,7 @@ describe("two instances on one PostgreSQL behind nginx, signed in through Chromi
     await browser?.close();
     await nginx?.stop();
     await Promise.all(servers.map((server) => server.stop()));
-    if (admin !== undefined) {
-      if (databaseCreated) await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      await admin.end();
-    }
+    await database?.drop();
     if (!steps.anyFailed() && workDir !== "") await rm(workDir, { recursive: true, force: true });
     else if (workDir !== "") console.error(`e2e artifacts kept in ${workDir}`);
   }, 30_000);
@@ -114,16 +107,11 @@ describe("two instances on one PostgreSQL behind nginx, signed in through Chromi
   });
 
   step("two instances share a fresh PostgreSQL database and one secret key, behind nginx", async () => {
-    admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
-    await admin.connect().catch((error: unknown) => {
-      throw new Error(`PostgreSQL is not reachable at 127.0.0.1:5432: ${(error as Error).message}`);
-    });
-    await admin.query(`CREATE DATABASE "${database}"`);
-    databaseCreated = true;
+    database = await createScratchDatabase("gatehouse_lb");
 
     // docs/deploy.md: the same key on every instance, never a key file generated per instance.
     const env = {
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
+      DATABASE_URL: database.url,
       GATEHOUSE_SECRET_KEY: randomBytes(32).toString("base64url"),
       GATEHOUSE_LOG_LEVEL: "warn",
     };
