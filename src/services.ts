@@ -65,7 +65,8 @@ export async function createServices(options: ServiceOptions) {
   const clock = options.clock ?? { now: () => Date.now() };
   const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const logger = options.logger ?? pino({ level: "silent" });
-  const store: Store = await openStore(options, throttlePolicy(options.firstLockSeconds));
+  const policy = throttlePolicy(options.firstLockSeconds);
+  const store: Store = await openStore(options, policy);
   let throttles: Throttles = { secondFactor: store.secondFactorThrottle, login: store.loginThrottle };
   const health: HealthChecks = { database: store.health };
   let closeRedis = async () => {};
@@ -76,7 +77,7 @@ export async function createServices(options: ServiceOptions) {
     });
     const prefix = options.redisKeyPrefix ?? "gatehouse:";
     throttles = {
-      secondFactor: createRedisSecondFactorThrottle(redis, throttlePolicy(options.firstLockSeconds), prefix),
+      secondFactor: createRedisSecondFactorThrottle(redis, policy, prefix),
       login: createRedisLoginThrottle(redis, prefix),
     };
     health.redis = redisHealth(redis);
