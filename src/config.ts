@@ -48,6 +48,12 @@ const EnvSchema = z.object({
   GATEHOUSE_TEST_ROTATE_PAUSE_AFTER: z.coerce.number().int().min(1).optional(),
   // The throttle counters move to Redis when set (src/limits/redis.ts); the database otherwise.
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: "REDIS_URL must be a redis:// or rediss:// URL" }).optional(),
+  // Every key gatehouse writes to Redis starts with this; installations sharing one Redis (or
+  // test runs) keep apart by it. Equal on every instance of one installation.
+  GATEHOUSE_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "GATEHOUSE_REDIS_PREFIX is 1-64 letters, digits, '_', '.', ':' or '-'")
+    .default("gatehouse:"),
 });
 
 export interface Config {
@@ -68,6 +74,8 @@ export interface Config {
   databaseURL: string | undefined;
   /** The throttle counters live in this Redis when set; in the database otherwise. */
   redisURL: string | undefined;
+  /** The first part of every Redis key (GATEHOUSE_REDIS_PREFIX). */
+  redisKeyPrefix: string;
   /** Test hooks; unset in production. */
   testHooks: { rotatePauseAfter: number | undefined };
 }
@@ -100,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rememberDeviceMs: e.GATEHOUSE_REMEMBER_DAYS * 24 * 60 * 60_000,
     databaseURL: e.DATABASE_URL,
     redisURL: e.REDIS_URL,
+    redisKeyPrefix: e.GATEHOUSE_REDIS_PREFIX,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     webhook:
       e.GATEHOUSE_WEBHOOK_URL && e.GATEHOUSE_WEBHOOK_SECRET

@@ -21,6 +21,7 @@ export async function serve(): Promise<void> {
     databaseFile: join(config.dataDir, "gatehouse.sqlite"),
     databaseURL: config.databaseURL,
     redisURL: config.redisURL,
+    redisKeyPrefix: config.redisKeyPrefix,
     // Seals with the current key; also opens with a rotation's next and previous keys.
     masterSecrets: loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys),
     issuer: config.issuer,

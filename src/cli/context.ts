@@ -54,6 +54,7 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       rememberDeviceMs: config.rememberDeviceMs,
       // `user unlock` and `user show` must see the counters where the server keeps them.
       redisURL: config.redisURL,
+      redisKeyPrefix: config.redisKeyPrefix,
       logger,
       notifier: notifierFromConfig(config, logger),
     });
