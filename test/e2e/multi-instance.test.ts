@@ -1,5 +1,6 @@
 // Two real gatehouse processes on one PostgreSQL database, the same master key, a browser moving
-// between them: every single-instance guarantee holds across instances. A session made on A opens
+// between them: every single-instance guarantee holds across instances, with the throttle
+// counters in PostgreSQL and again with them in Redis (REDIS_URL). A session made on A opens
 // B and a sign-out on B ends it on A (R36); a code used on A is refused on B (R6), and of 20
 // concurrent submissions of one code across both exactly one signs in; the second-factor throttle
 // counts failures from both (R10, R15; CVE-2021-41177 was limits kept in process memory); and an
@@ -7,32 +8,14 @@
 import { randomBytes } from "node:crypto";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeRedisClient, type Redis } from "../../src/limits/redis-client.js";
 import { FetchClient } from "../support/fetch-client.js";
 import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
+import { connectedRedis, deleteKeysUnder, keysUnder, REDIS_TEST_URL, scratchPrefix } from "../support/redis.js";
 import { startServer, type ServerProcess } from "../support/server-process.js";
 
-let database: ScratchDatabase;
 const PASSWORD = "amber-falcon-meadow-58";
 const STEP_MS = 30_000;
-
-let a: ServerProcess;
-let b: ServerProcess;
-
-beforeAll(async () => {
-  database = await createScratchDatabase("gatehouse_multi");
-  const env = {
-    DATABASE_URL: database.url,
-    GATEHOUSE_SECRET_KEY: randomBytes(32).toString("base64url"),
-    GATEHOUSE_LOG_LEVEL: "warn",
-  };
-  // Started together: both migrate the empty database at once (advisory lock in postgres.ts).
-  [a, b] = await Promise.all([startServer(env), startServer(env)]);
-});
-
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await database?.drop();
-});
 
 /** The code of the step `stepOffset` steps from now (the servers run on the real clock). */
 function code(secret: string, stepOffset = 0): string {
@@ -82,7 +65,38 @@ async function pendingOn(server: ServerProcess, username: string): Promise<Fetch
   return browser;
 }
 
-describe("two gatehouse processes on one PostgreSQL database", () => {
+describe.each([
+  { label: "PostgreSQL", countersInRedis: false },
+  { label: "PostgreSQL + Redis", countersInRedis: true },
+])("two gatehouse processes on one $label", ({ countersInRedis }) => {
+  let database: ScratchDatabase;
+  /** With REDIS_URL: the run's own key prefix, and a client to check the counters really live there. */
+  let redis: { client: Redis; prefix: string } | undefined;
+  let a: ServerProcess;
+  let b: ServerProcess;
+
+  beforeAll(async () => {
+    database = await createScratchDatabase("gatehouse_multi");
+    if (countersInRedis) redis = { client: await connectedRedis(), prefix: scratchPrefix() };
+    const env: Record<string, string> = {
+      DATABASE_URL: database.url,
+      GATEHOUSE_SECRET_KEY: randomBytes(32).toString("base64url"),
+      GATEHOUSE_LOG_LEVEL: "warn",
+      ...(redis ? { REDIS_URL: REDIS_TEST_URL, GATEHOUSE_REDIS_PREFIX: redis.prefix } : {}),
+    };
+    // Started together: both migrate the empty database at once (advisory lock in postgres.ts).
+    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await database?.drop();
+    if (redis) {
+      await deleteKeysUnder(redis.client, redis.prefix);
+      await closeRedisClient(redis.client);
+    }
+  });
+
   it("share sessions: signed in on A is signed in on B, and a sign-out on B ends it on A", async () => {
     const { browser } = await enrolledOn(a, "alice");
     expect((await browser.send("/")).body).toContain("Signed in as alice");
@@ -125,6 +139,7 @@ describe("two gatehouse processes on one PostgreSQL database", () => {
   it("count wrong codes from both: alternating A and B, the 6th attempt is throttled on either (R10, R15)", async () => {
     const { secret } = await enrolledOn(a, "dave");
     const browser = await pendingOn(a, "dave");
+    const countersBefore = redis ? await keysUnder(redis.client, `${redis.prefix}second-factor:`) : [];
     const wrong = wrongCode(secret);
     for (let i = 0; i < 5; i++) {
       const res = await browser.on(i % 2 === 0 ? a.url : b.url).send("/2fa", { otp: wrong });
@@ -137,6 +152,12 @@ describe("two gatehouse processes on one PostgreSQL database", () => {
     }
     // While locked even the right code is refused, on either instance.
     expect((await browser.on(b.url).send("/2fa", { otp: code(secret, 1) })).status).toBe(429);
+    // With REDIS_URL the count lives in Redis under this run's prefix, not in the database.
+    if (redis) {
+      const daves = (await keysUnder(redis.client, `${redis.prefix}second-factor:`)).filter((key) => !countersBefore.includes(key));
+      expect(daves).toHaveLength(1);
+      expect(Number(await redis.client.hget(daves[0]!, "failures"))).toBeGreaterThanOrEqual(5);
+    }
   });
 
   it("lose nothing acknowledged when A is killed with SIGKILL right after an enrollment", async () => {

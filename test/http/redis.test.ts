@@ -3,14 +3,14 @@
 // throttle bypassed, nothing granted), /healthz names Redis as the dependency that is down, and
 // the same app recovers by itself once Redis is back. The outage is simulated with a TCP proxy
 // in front of Redis that this test closes and reopens, never by stopping the shared server.
-import { randomUUID } from "node:crypto";
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeRedisClient, createRedisClient, waitUntilReady, type Redis } from "../../src/limits/redis-client.js";
+import { closeRedisClient, type Redis } from "../../src/limits/redis-client.js";
+import { connectedRedis, deleteKeysUnder, keysUnder, scratchPrefix } from "../support/redis.js";
 import { buildTestApp, codeAt, registerAndEnroll, signInPassword, STRONG_PASSWORD, type TestApp } from "../support/app.js";
 
-const REDIS_PORT = 6379;
+const REDIS_PORT = 6379; // the shared server of test/support/redis.ts
 
 /** A TCP proxy to Redis that can drop every connection and refuse new ones, then come back. */
 class RedisProxy {
@@ -47,13 +47,12 @@ class RedisProxy {
 }
 
 const proxy = new RedisProxy();
-const prefix = `gatehouse-test:${randomUUID()}:`;
+const prefix = scratchPrefix();
 let t: TestApp;
 let redis: Redis;
 
 beforeAll(async () => {
-  redis = createRedisClient(`redis://127.0.0.1:${REDIS_PORT}`);
-  if (!(await waitUntilReady(redis, 5_000))) throw new Error(`Redis is not reachable at 127.0.0.1:${REDIS_PORT}; start it rather than skipping these tests.`);
+  redis = await connectedRedis();
   await proxy.up();
   t = await buildTestApp({ redisURL: `redis://127.0.0.1:${proxy.port}`, redisKeyPrefix: prefix });
 });
@@ -61,8 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await proxy.down();
-  const [, keys] = await redis.scan("0", "MATCH", `${prefix}*`, "COUNT", 10_000);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteKeysUnder(redis, prefix);
   await closeRedisClient(redis);
 });
 
@@ -117,8 +115,7 @@ describe("throttles in Redis (REDIS_URL)", () => {
     }
     const refused = await stranger.post("/login", { username: "redis_dan", password: STRONG_PASSWORD });
     expect(refused.statusCode).toBe(429);
-    const [, keys] = await redis.scan("0", "MATCH", `${prefix}login:*`, "COUNT", 10_000);
-    expect(keys.length).toBeGreaterThan(0);
+    expect((await keysUnder(redis, `${prefix}login:`)).length).toBeGreaterThan(0);
   });
 
   it("Redis down: every sign-in step answers 503, nothing is granted, and the app recovers without a restart", async () => {
@@ -168,7 +165,7 @@ describe("throttles in Redis (REDIS_URL)", () => {
 
 describe("Redis unreachable from the start", () => {
   it("the app starts, /healthz answers 503 naming Redis, and the password step answers 503", async () => {
-    const closed = await buildTestApp({ redisURL: "redis://127.0.0.1:1", redisKeyPrefix: `gatehouse-test:${randomUUID()}:` });
+    const closed = await buildTestApp({ redisURL: "redis://127.0.0.1:1", redisKeyPrefix: scratchPrefix() });
     try {
       const res = await closed.app.inject({ method: "GET", url: "/healthz" });
       expect(res.statusCode).toBe(503);

@@ -10,22 +10,17 @@ import { closeRedisClient, createRedisClient, isRedisOutage, redisHealth, waitUn
 import { createRedisLoginThrottle, createRedisSecondFactorThrottle } from "../../src/limits/redis.js";
 import { CONFORMANCE_POLICY } from "../store/conformance.js";
 import { MINUTE, T0 } from "../store/fixtures.js";
+import { connectedRedis, deleteKeysUnder, keysUnder, scratchPrefix } from "../support/redis.js";
 import { throttleConformance, type ThrottleInstance, type ThrottleInstances } from "./throttle-suite.js";
 
-const SERVER = "127.0.0.1:6379";
-const URL = `redis://${SERVER}`;
 /** Nothing listens on port 1: the "Redis is down" case. */
 const CLOSED_URL = "redis://127.0.0.1:1";
 
 const clients: Redis[] = [];
 
-/** A client that is connected, or a failure naming the server (never a skip). */
 async function connectedClient(): Promise<Redis> {
-  const redis = createRedisClient(URL);
+  const redis = await connectedRedis();
   clients.push(redis);
-  if (!(await waitUntilReady(redis, 5_000))) {
-    throw new Error(`Redis is not reachable at ${SERVER}. The throttle tests need it, locally and in CI; start it rather than skipping them.`);
-  }
   return redis;
 }
 
@@ -40,18 +35,6 @@ function instance(redis: Redis, prefix: string): ThrottleInstance {
   };
 }
 
-/** Every key under the prefix, found with SCAN (never KEYS). */
-async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  return found;
-}
-
 describe("throttles over Redis", () => {
   let first: Redis;
   let second: Redis;
@@ -59,12 +42,9 @@ describe("throttles over Redis", () => {
 
   beforeEach(async () => {
     [first, second] = await Promise.all([connectedClient(), connectedClient()]);
-    prefix = `gatehouse-test:${randomUUID()}:`;
+    prefix = scratchPrefix();
   });
-  afterEach(async () => {
-    const keys = await keysUnder(first, prefix);
-    if (keys.length > 0) await first.del(...keys);
-  });
+  afterEach(() => deleteKeysUnder(first, prefix));
 
   describe("conformance, two clients sharing one Redis", () => {
     throttleConformance(
@@ -149,7 +129,7 @@ describe("throttles with Redis unreachable", () => {
 describe("a client that lost Redis", () => {
   it("recovers by itself when the server answers again, without a new client", async () => {
     const redis = await connectedClient();
-    const throttle = createRedisSecondFactorThrottle(redis, CONFORMANCE_POLICY, `gatehouse-test:${randomUUID()}:`);
+    const throttle = createRedisSecondFactorThrottle(redis, CONFORMANCE_POLICY, scratchPrefix());
     // Drop this client's connection from the server side, as a Redis restart would.
     const id = await redis.client("ID");
     const killer = await connectedClient();
