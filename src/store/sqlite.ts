@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect } from "kysely";
 import type { SecondFactorThrottlePolicy } from "../core/ports.js";
 import { createKyselyStore, migrateToLatest, type Store } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import { cachingStatements } from "./statement-cache.js";
 import { reportingOutages } from "./unavailable.js";
 
 /** Opens (creating if needed) the embedded database, in WAL mode, migrated to the latest schema. */
@@ -17,7 +18,9 @@ export async function openSQLiteStore(filename: string, throttlePolicy: SecondFa
   // WAL with synchronous=NORMAL can lose the last commits on power loss; FULL keeps every
   // acknowledged enrollment and consumed code.
   database.pragma("synchronous = FULL");
-  const db = new Kysely<Database>({ dialect: reportingOutages(new SqliteDialect({ database })) });
+  const db = new Kysely<Database>({
+    dialect: reportingOutages(new SqliteDialect({ database: cachingStatements(database) })),
+  });
   await migrateToLatest(db);
   return createKyselyStore(db, throttlePolicy);
 }
