@@ -1,0 +1,122 @@
+// Forward-auth behind Debian's nginx, run from the sample users copy
+// (deploy/nginx/auth-request.conf, placeholders filled in by nginx.ts): nginx asks gatehouse
+// (GATEHOUSE_FORWARD_AUTH=true, GATEHOUSE_TRUSTED_PROXIES=127.0.0.1) with auth_request before
+// each request to the Flask app, and the browser signs up through nginx as in the tutorial
+// (gateway-journey.ts). Then the attacks this setup must stop: a client's own X-Gatehouse-User,
+// and X-Forwarded-Uri / X-Original-URI sent to gatehouse by a peer it does not trust.
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect } from "vitest";
+import { startServer, type ServerProcess } from "../support/server-process.js";
+import { DEBIAN_PYTHON, startFlaskApp, type FlaskApp } from "./flask.js";
+import { defineGatewayJourney, getFrom, PREFIX, PROTECTED_PATH, signOutThroughLogoutPage } from "./gateway-journey.js";
+import { NGINX_PATH, startNginxAuthRequest, type NginxProcess } from "./nginx.js";
+
+/** Loopback, but not the trusted 127.0.0.1: Linux routes all of 127.0.0.0/8 to `lo`. */
+const UNTRUSTED_PEER = "127.0.0.2";
+
+describe("gatehouse as nginx's auth_request in front of a Flask app, signed in through Chromium", () => {
+  let flask: FlaskApp | undefined;
+  let server: ServerProcess | undefined;
+  let nginx: NginxProcess | undefined;
+
+  const journey = defineGatewayJourney("fa", {
+    tools: [NGINX_PATH, DEBIAN_PYTHON],
+    async start(workDir) {
+      flask = await startFlaskApp();
+      server = await startServer({
+        GATEHOUSE_FORWARD_AUTH: "true",
+        GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1",
+        GATEHOUSE_PUBLIC_PATHS: "/static/*",
+      });
+      const nginxDir = join(workDir, "nginx");
+      await mkdir(nginxDir);
+      nginx = await startNginxAuthRequest(server.url, flask.url, nginxDir);
+      return nginx.url;
+    },
+    async diagnostics() {
+      return [
+        `--- gatehouse output (tail) ---\n${server?.output().slice(-3_000).trim() || "(empty)"}`,
+        `--- Flask output (tail) ---\n${flask?.output().slice(-2_000).trim() || "(empty)"}`,
+        nginx
+          ? `${await nginx.diagnostics()}\n--- nginx access log (tail) ---\n${(await nginx.accessLog()).slice(-2_000).trim() || "(empty)"}`
+          : "(nginx not started)",
+      ].join("\n");
+    },
+    async stop() {
+      await nginx?.stop();
+      await server?.stop();
+      await flask?.stop();
+    },
+  });
+  const { step, state, username } = journey;
+
+  async function fetchFront(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(state.origin + path, { headers, redirect: "manual" });
+  }
+
+  step("the app received the Host the browser used and nginx's X-Forwarded-For", async () => {
+    const seen = await journey.askUpstream("/whoami.json?probe=headers");
+    expect(seen.user).toBe(username);
+    expect(seen.host).toBe(new URL(state.origin).host);
+    expect(seen.forwardedFor).toBe("127.0.0.1");
+    expect(seen.forwardedProto).toBe("http");
+  });
+
+  step("a forged X-Gatehouse-User from the signed-in browser is replaced by the user gatehouse vouches for", async () => {
+    await state.page.setExtraHTTPHeaders({ "X-Gatehouse-User": "admin" });
+    try {
+      await journey.go(PROTECTED_PATH);
+      await journey.expectAppPage();
+      const seen = await journey.askUpstream("/whoami.json", { "X-Gatehouse-User": "admin" });
+      expect(seen.user, "exactly one value, gatehouse's").toBe(username);
+    } finally {
+      await state.page.setExtraHTTPHeaders({});
+    }
+  });
+
+  step("without a session, a forged X-Gatehouse-User is sent to sign in and never reaches the app", async () => {
+    const marker = `forged-${randomBytes(4).toString("hex")}`;
+    const res = await fetchFront(`/private?x=${marker}`, { "X-Gatehouse-User": username });
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get("location") ?? "", state.origin);
+    expect(location.pathname).toBe(`${PREFIX}/login`);
+    expect(location.searchParams.get("next")).toBe(`/private?x=${marker}`);
+    expect(flask?.output() ?? "", "the app logged no request carrying the marker").not.toContain(marker);
+  });
+
+  step("a public path needs no session, and a forged X-Gatehouse-User on it is dropped by nginx", async () => {
+    const res = await fetchFront("/static/app.css", { "X-Gatehouse-User": "admin" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("font-family");
+    expect(res.headers.get("x-fixture-received-user"), "the app got no X-Gatehouse-User").toBe("-");
+  });
+
+  step("browsers cannot call the verify endpoint through nginx (internal location)", async () => {
+    const res = await fetchFront(`${PREFIX}/auth/verify`, { "X-Forwarded-Uri": "/static/app.css" });
+    expect(res.status).toBe(404);
+  });
+
+  step("X-Forwarded-Uri and X-Original-URI count from the trusted proxy address only", async () => {
+    const verify = `${server?.url}${PREFIX}/auth/verify`;
+    for (const header of ["X-Forwarded-Uri", "X-Original-URI"]) {
+      // Control: from 127.0.0.1 (GATEHOUSE_TRUSTED_PROXIES) the header names a public path.
+      const trusted = await getFrom("127.0.0.1", verify, { [header]: "/static/app.css", "X-Forwarded-Method": "GET" });
+      expect(trusted.status, `${header} from the trusted proxy: ${trusted.body}`).toBe(200);
+      expect(trusted.headers["x-gatehouse-user"], "a public path names nobody").toBeUndefined();
+
+      const forged = await getFrom(UNTRUSTED_PEER, verify, { [header]: "/static/app.css", "X-Forwarded-Method": "GET" });
+      expect(forged.status, `${header} from ${UNTRUSTED_PEER}, not a trusted proxy: ${forged.body}`).toBe(401);
+      expect(forged.headers["x-gatehouse-user"]).toBeUndefined();
+    }
+  });
+
+  step(`signing out at ${PREFIX}/logout ends the session: ${PROTECTED_PATH} sends the browser to sign in again`, async () => {
+    await signOutThroughLogoutPage(journey);
+    await journey.go(PROTECTED_PATH);
+    journey.expectSentToLogin();
+    const res = await journey.state.page.request.get(`${state.origin}/whoami.json`, { maxRedirects: 0 });
+    expect(res.status(), "the old session's cookie opens nothing").toBe(303);
+  });
+});

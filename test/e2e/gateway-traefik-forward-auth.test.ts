@@ -1,0 +1,200 @@
+// Traefik's forwardAuth against a real gatehouse process. Traefik is not packaged in Debian, so
+// the test sends gatehouse exactly the request Traefik's middleware makes (pkg/middlewares/auth/
+// forward.go: a GET of `address` carrying every header of the client's request, the Cookie
+// included, plus X-Forwarded-Method/Proto/Host/Uri/For) from the trusted proxy address, and reads
+// the address, the header names and the routes out of the shipped deploy/traefik/gatehouse.yml
+// itself, so the sample is tested as written. docs/gateway.md must quote both samples verbatim.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FetchClient } from "../support/fetch-client.js";
+import { REPO_ROOT, startServer, type ServerProcess } from "../support/server-process.js";
+import { DEBIAN_PYTHON } from "./flask.js";
+import { getFrom, PREFIX } from "./gateway-journey.js";
+import { AUTH_REQUEST_CONF } from "./nginx.js";
+import { computeTOTPWithOathtool, currentTimeStep, requireTool } from "./tools.js";
+
+const TRAEFIK_CONF = join(REPO_ROOT, "deploy/traefik/gatehouse.yml");
+const GATEWAY_DOC = join(REPO_ROOT, "docs/gateway.md");
+const APP_HOST = "app.example.com";
+
+interface ForwardAuth {
+  address: string;
+  trustForwardHeader?: boolean;
+  authResponseHeaders?: string[];
+}
+interface Router {
+  rule: string;
+  service: string;
+  middlewares?: string[];
+}
+interface TraefikDynamic {
+  http: {
+    middlewares: Record<string, { forwardAuth?: ForwardAuth }>;
+    routers: Record<string, Router>;
+    services: Record<string, { loadBalancer: { servers: { url: string }[]; passHostHeader?: boolean } }>;
+  };
+}
+
+/** The YAML as Traefik's file provider would read it, parsed by PyYAML (python3-yaml). */
+async function loadTraefikConf(): Promise<TraefikDynamic> {
+  const python = requireTool(DEBIAN_PYTHON);
+  const { stdout } = await promisify(execFile)(python, [
+    "-c",
+    "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+    TRAEFIK_CONF,
+  ]);
+  return JSON.parse(stdout) as TraefikDynamic;
+}
+
+describe("deploy/traefik/gatehouse.yml, as Traefik reads it", () => {
+  let conf: TraefikDynamic;
+  beforeAll(async () => {
+    conf = await loadTraefikConf();
+  });
+
+  function forwardAuthOf(router: Router): ForwardAuth {
+    const name = router.middlewares?.[0] ?? "";
+    const auth = conf.http.middlewares[name]?.forwardAuth;
+    expect(auth, `middleware ${name} of the app's router is a forwardAuth`).toBeDefined();
+    return auth as ForwardAuth;
+  }
+
+  it("guards the app with a forwardAuth on gatehouse's verify endpoint, copying X-Gatehouse-User", () => {
+    const appRouters = Object.values(conf.http.routers).filter((router) => (router.middlewares ?? []).length > 0);
+    expect(appRouters).toHaveLength(1);
+    const auth = forwardAuthOf(appRouters[0] as Router);
+    expect(new URL(auth.address).pathname).toBe(`${PREFIX}/auth/verify`);
+    expect(auth.authResponseHeaders).toEqual(["X-Gatehouse-User"]);
+    expect(auth.trustForwardHeader).toBe(true);
+  });
+
+  it("routes /.gatehouse to the same gatehouse the middleware asks, without the middleware", () => {
+    const entries = Object.entries(conf.http.routers);
+    const [, own] = entries.find(([, router]) => router.rule.includes(`PathPrefix(\`${PREFIX}\`)`)) ?? [];
+    expect(own, `a router for PathPrefix(\`${PREFIX}\`)`).toBeDefined();
+    expect(own?.middlewares ?? []).toEqual([]);
+    const gatehouseServers = conf.http.services[own?.service ?? ""]?.loadBalancer.servers.map((server) => new URL(server.url).host);
+    const app = entries.find(([, router]) => (router.middlewares ?? []).length > 0)?.[1] as Router;
+    expect(gatehouseServers).toEqual([new URL(forwardAuthOf(app).address).host]);
+    // Same host for both, so gatehouse's cookies reach the verify request; the longer rule wins.
+    expect(own?.rule).toContain(`Host(\`${APP_HOST}\`)`);
+    expect(app.rule).toContain(`Host(\`${APP_HOST}\`)`);
+    expect(own?.rule.length ?? 0).toBeGreaterThan(app.rule.length);
+  });
+
+  it("docs/gateway.md quotes this file and deploy/nginx/auth-request.conf verbatim", async () => {
+    const doc = await readFile(GATEWAY_DOC, "utf8");
+    for (const sample of [TRAEFIK_CONF, AUTH_REQUEST_CONF]) {
+      expect(doc.includes(await readFile(sample, "utf8")), `${sample} inside docs/gateway.md`).toBe(true);
+    }
+  });
+});
+
+describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
+  let server: ServerProcess | undefined;
+  let verifyURL = "";
+  let signedIn: FetchClient;
+  let conf: TraefikDynamic;
+  const username = `tf_${randomBytes(5).toString("hex")}`;
+  const password = `gatehouse traefik ${randomBytes(9).toString("base64url")} forward auth`;
+
+  /** Traefik's forward request for a client request (trustForwardHeader: the entry point's own values). */
+  function forwardRequestHeaders(client: { method: string; uri: string; cookie?: string }, extra: Record<string, string> = {}) {
+    return {
+      // Every header of the client's request is copied (no authRequestHeaders in the sample).
+      "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0",
+      accept: "text/html,application/xhtml+xml",
+      ...(client.cookie ? { cookie: client.cookie } : {}),
+      ...extra,
+      "x-forwarded-for": "203.0.113.7",
+      "x-forwarded-method": client.method,
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": APP_HOST,
+      "x-forwarded-uri": client.uri,
+    };
+  }
+
+  async function askAsTraefik(client: { method: string; uri: string; cookie?: string }, extra: Record<string, string> = {}) {
+    return getFrom("127.0.0.1", verifyURL, forwardRequestHeaders(client, extra));
+  }
+
+  beforeAll(async () => {
+    requireTool("oathtool");
+    conf = await loadTraefikConf();
+    server = await startServer({
+      GATEHOUSE_FORWARD_AUTH: "true",
+      GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1",
+      GATEHOUSE_PUBLIC_PATHS: "/static/*",
+    });
+    // The middleware's address, pointed at this process: same path and query, our host.
+    const address = new URL((Object.values(conf.http.middlewares)[0]?.forwardAuth as ForwardAuth).address);
+    verifyURL = `${server.url}${address.pathname}${address.search}`;
+
+    // Sign up and enroll over HTTP, as a browser would through Traefik's /.gatehouse router.
+    signedIn = new FetchClient(server.url);
+    await signedIn.send(`${PREFIX}/register`);
+    const registered = await signedIn.send(`${PREFIX}/register`, { username, password });
+    expect(registered.status, registered.body).toBe(303);
+    const setup = await signedIn.send(`${PREFIX}/2fa/setup`);
+    const key = /id="secret-key"[^>]*>([^<]+)</.exec(setup.body)?.[1]?.replace(/\s+/g, "") ?? "";
+    expect(key, "the key in #secret-key").toMatch(/^[A-Z2-7]{32}$/);
+    const confirmed = await signedIn.send(`${PREFIX}/2fa/setup`, { otp: await computeTOTPWithOathtool(key, currentTimeStep()) });
+    expect(confirmed.status, confirmed.body).toBe(303);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const cookieHeader = (): string => [...signedIn.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+
+  it("a full sign-in's cookie answers 200 with X-Gatehouse-User: USERNAME", async () => {
+    const res = await askAsTraefik({ method: "GET", uri: "/private?x=1", cookie: cookieHeader() });
+    expect(res.status, res.body).toBe(200);
+    expect(res.headers["x-gatehouse-user"]).toBe(username);
+  });
+
+  it("a client's own X-Gatehouse-User, copied along by Traefik, changes nothing", async () => {
+    const signedInRes = await askAsTraefik({ method: "POST", uri: "/private", cookie: cookieHeader() }, { "x-gatehouse-user": "admin" });
+    expect(signedInRes.headers["x-gatehouse-user"]).toBe(username);
+    const anonymous = await askAsTraefik({ method: "GET", uri: "/private" }, { "x-gatehouse-user": "admin" });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers["x-gatehouse-user"]).toBeUndefined();
+  });
+
+  it("no cookie answers 401 with a link to the sign-in page that leads back to the URI asked for", async () => {
+    const res = await askAsTraefik({ method: "GET", uri: "/private?x=1" });
+    expect(res.status).toBe(401);
+    expect(res.headers["x-gatehouse-user"]).toBeUndefined();
+    // Traefik hands this response to the browser as it is: the link must point at the app's
+    // host (X-Forwarded-Host), never at gatehouse's internal address.
+    const candidates = [
+      ...(typeof res.headers.location === "string" ? [res.headers.location] : []),
+      ...[...res.body.matchAll(/href="([^"]+)"/g)].map((match) => (match[1] ?? "").replaceAll("&amp;", "&")),
+    ].map((link) => new URL(link, `https://${APP_HOST}`));
+    const login = candidates.find((url) => url.pathname === `${PREFIX}/login` && url.searchParams.get("next") === "/private?x=1");
+    expect(login, `a link to ${PREFIX}/login?next=/private?x=1 in ${JSON.stringify(candidates.map(String))}`).toBeDefined();
+    expect(login?.host).toBe(APP_HOST);
+  });
+
+  it("a session cookie that is not gatehouse's answers 401", async () => {
+    const forged = cookieHeader().replace(/=([^;]*)/g, (_, value: string) => `=${value.split("").reverse().join("")}`);
+    const res = await askAsTraefik({ method: "GET", uri: "/private", cookie: forged });
+    expect(res.status).toBe(401);
+  });
+
+  it("a public path (GATEHOUSE_PUBLIC_PATHS) answers 200 without a session, naming nobody", async () => {
+    const anonymous = await askAsTraefik({ method: "GET", uri: "/static/app.css" });
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.headers["x-gatehouse-user"]).toBeUndefined();
+  });
+
+  it("the same request from an address outside GATEHOUSE_TRUSTED_PROXIES is judged on its own URI", async () => {
+    const res = await getFrom("127.0.0.3", verifyURL, forwardRequestHeaders({ method: "GET", uri: "/static/app.css" }));
+    expect(res.status).toBe(401);
+  });
+});
