@@ -126,10 +126,21 @@ export interface SessionRecord {
   flash: string | null;
 }
 
+/** A live session with its user, read in one statement (the per-request check). */
+export interface SessionWithUser {
+  session: SessionRecord;
+  user: UserRecord;
+}
+
 export interface SessionStore {
   createSession(session: SessionRecord): Promise<void>;
   /** The live session for this hash, or null when unknown, expired or idle too long. */
   findSession(idHash: string, now: number, idleTimeoutMs: number): Promise<SessionRecord | null>;
+  /**
+   * `findSession` and the session's user in one query: null when the session is unknown,
+   * expired or idle too long, or its user is gone.
+   */
+  findSessionWithUser(idHash: string, now: number, idleTimeoutMs: number): Promise<SessionWithUser | null>;
   touchSession(idHash: string, now: number): Promise<void>;
   deleteSession(idHash: string): Promise<void>;
   /**

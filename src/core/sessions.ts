@@ -1,7 +1,15 @@
 // Server-side sessions (R31-R36): tokens live only in the cookie, their hashes only in the store,
 // and every privilege change issues a new token and deletes the old one.
 import { ErrorCode, GatehouseError } from "./errors.js";
-import type { Clock, RandomSource, SecurityEventSink, SessionLevel, SessionRecord, SessionStore } from "./ports.js";
+import type {
+  Clock,
+  RandomSource,
+  SecurityEventSink,
+  SessionLevel,
+  SessionRecord,
+  SessionStore,
+  SessionWithUser,
+} from "./ports.js";
 import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
 
 export interface SessionTimeouts {
@@ -29,6 +37,11 @@ export interface IssuedSession {
 
 export interface SessionManager {
   resolve(token: string | undefined): Promise<SessionRecord | null>;
+  /**
+   * `resolve` and the session's user in one store query (the per-request check): the same
+   * expiry and sliding refresh; null also when the user is gone.
+   */
+  resolveWithUser(token: string | undefined): Promise<SessionWithUser | null>;
   /** A new session after the password step: pending, or full for a remembered browser. */
   start(level: SessionLevel, userId: string, nextPath: string, previous: SessionRecord | null): Promise<IssuedSession>;
   /**
@@ -72,15 +85,26 @@ export function createSessionManager(deps: {
     };
   }
 
+  /** R35: slides the idle window, writing at most once per TOUCH_INTERVAL_MS. */
+  async function slide(session: SessionRecord, now: number): Promise<void> {
+    if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await store.touchSession(session.idHash, now);
+  }
+
   return {
     async resolve(token) {
       if (token === undefined || !isWellFormedToken(token)) return null;
       const now = clock.now();
       const session = await store.findSession(hashSessionToken(token), now, timeouts.idleMs);
-      if (session && now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
-        await store.touchSession(session.idHash, now);
-      }
+      if (session) await slide(session, now);
       return session;
+    },
+
+    async resolveWithUser(token) {
+      if (token === undefined || !isWellFormedToken(token)) return null;
+      const now = clock.now();
+      const found = await store.findSessionWithUser(hashSessionToken(token), now, timeouts.idleMs);
+      if (found) await slide(found.session, now);
+      return found;
     },
 
     async start(level, userId, nextPath, previous) {

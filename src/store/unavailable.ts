@@ -78,6 +78,11 @@ type CompileQuery = QueryCompiler["compileQuery"];
 class OutageReportingDriver implements Driver {
   /** Ours → the inner driver's: it is handed back its own (pg's carries private release methods). */
   readonly #inner = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  /**
+   * The inner driver's → ours. Both drivers hand out the same connection object again (SQLite
+   * has one, pg one per pooled client), so each gets one wrapper, not a new one per query.
+   */
+  readonly #outer = new WeakMap<DatabaseConnection, DatabaseConnection>();
 
   constructor(private readonly driver: Driver) {}
 
@@ -94,12 +99,17 @@ class OutageReportingDriver implements Driver {
       // means no store for this request.
       throw storeUnavailable(error);
     }
-    const outer: DatabaseConnection = {
-      executeQuery: (query) => guard(() => connection.executeQuery(query)),
-      // Unused by the stores (they never stream); passed through as is.
-      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
-    };
-    this.#inner.set(outer, connection);
+    let outer = this.#outer.get(connection);
+    if (outer === undefined) {
+      const inner = connection;
+      outer = {
+        executeQuery: (query) => guard(() => inner.executeQuery(query)),
+        // Unused by the stores (they never stream); passed through as is.
+        streamQuery: (query, chunkSize) => inner.streamQuery(query, chunkSize),
+      };
+      this.#outer.set(inner, outer);
+      this.#inner.set(outer, inner);
+    }
     return outer;
   }
 

@@ -15,6 +15,7 @@ import type { SessionRecord } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
 import { throttleConformance } from "../limits/throttle-suite.js";
 import { recordsConformance } from "./conformance-records.js";
+import { sessionWithUserConformance } from "./conformance-session-user.js";
 import { enrollUser, MINUTE, newUser, session, T0 } from "./fixtures.js";
 
 export interface OpenedStores {
@@ -362,6 +363,7 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
     });
 
     recordsConformance(() => [a, b]);
+    sessionWithUserConformance(() => [a, b]);
 
     it("the health check answers on both instances", async () => {
       await expect(a.health.ping()).resolves.toBeUndefined();

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { throttlePolicy } from "../../src/compose.js";
+import { throttlePolicy } from "../../src/services.js";
 import { openSQLiteStore } from "../../src/store/sqlite.js";
 import { storeConformanceSuite } from "./conformance.js";
 import { openSQLiteStoreInWorker } from "./other-process-store.js";
