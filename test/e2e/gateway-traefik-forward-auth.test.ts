@@ -20,6 +20,8 @@ import { computeTOTPWithOathtool, currentTimeStep, requireTool } from "./tools.j
 const TRAEFIK_CONF = join(REPO_ROOT, "deploy/traefik/gatehouse.yml");
 const GATEWAY_DOC = join(REPO_ROOT, "docs/gateway.md");
 const APP_HOST = "app.example.com";
+/** GATEHOUSE_COOKIE_DOMAIN of the server below: one sign-in for every app under it. */
+const COOKIE_DOMAIN = "example.com";
 
 interface ForwardAuth {
   address: string;
@@ -37,6 +39,14 @@ interface TraefikDynamic {
     routers: Record<string, Router>;
     services: Record<string, { loadBalancer: { servers: { url: string }[]; passHostHeader?: boolean } }>;
   };
+}
+
+/** A Set-Cookie line's Domain (without a leading dot) and its flags, lower-cased. */
+function cookieAttributes(setCookie: string): { domain: string | undefined; flags: string[] } {
+  const parts = setCookie.split(";").slice(1).map((part) => part.trim().toLowerCase());
+  const domains = parts.filter((part) => part.startsWith("domain=")).map((part) => part.slice(7).replace(/^\./, ""));
+  expect(domains.length, `at most one Domain in ${setCookie}`).toBeLessThanOrEqual(1);
+  return { domain: domains[0], flags: parts.filter((part) => !part.includes("=")) };
 }
 
 /** The YAML as Traefik's file provider would read it, parsed by PyYAML (python3-yaml). */
@@ -129,6 +139,7 @@ describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
       GATEHOUSE_FORWARD_AUTH: "true",
       GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1",
       GATEHOUSE_PUBLIC_PATHS: "/static/*",
+      GATEHOUSE_COOKIE_DOMAIN: COOKIE_DOMAIN,
     });
     // The middleware's address, pointed at this process: same path and query, our host.
     const address = new URL((Object.values(conf.http.middlewares)[0]?.forwardAuth as ForwardAuth).address);
@@ -144,7 +155,9 @@ describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
     expect(key, "the key in #secret-key").toMatch(/^[A-Z2-7]{32}$/);
     const confirmed = await signedIn.send(`${PREFIX}/2fa/setup`, { otp: await computeTOTPWithOathtool(key, currentTimeStep()) });
     expect(confirmed.status, confirmed.body).toBe(303);
+    fullSessionCookies = confirmed.headers.getSetCookie();
   }, 60_000);
+  let fullSessionCookies: string[] = [];
 
   afterAll(async () => {
     await server?.stop();
@@ -181,6 +194,20 @@ describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
     expect(login?.host).toBe(APP_HOST);
   });
 
+  it("with GATEHOUSE_COOKIE_DOMAIN the session cookie names that Domain, and opens every app under it", async () => {
+    const session = fullSessionCookies.find((line) => line.startsWith("gatehouse_session="));
+    expect(session, JSON.stringify(fullSessionCookies)).toBeDefined();
+    expect(cookieAttributes(session ?? "").domain).toBe(COOKIE_DOMAIN);
+    for (const host of ["app2.example.com", "wiki.example.com"]) {
+      const res = await getFrom("127.0.0.1", verifyURL, {
+        ...forwardRequestHeaders({ method: "GET", uri: "/", cookie: cookieHeader() }),
+        "x-forwarded-host": host,
+      });
+      expect(res.status, `verify for ${host}`).toBe(200);
+      expect(res.headers["x-gatehouse-user"]).toBe(username);
+    }
+  });
+
   it("a session cookie that is not gatehouse's answers 401", async () => {
     const forged = cookieHeader().replace(/=([^;]*)/g, (_, value: string) => `=${value.split("").reverse().join("")}`);
     const res = await askAsTraefik({ method: "GET", uri: "/private", cookie: forged });
@@ -196,5 +223,30 @@ describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
   it("the same request from an address outside GATEHOUSE_TRUSTED_PROXIES is judged on its own URI", async () => {
     const res = await getFrom("127.0.0.3", verifyURL, forwardRequestHeaders({ method: "GET", uri: "/static/app.css" }));
     expect(res.status).toBe(401);
+  });
+});
+
+describe("GATEHOUSE_COOKIE_DOMAIN over https", () => {
+  it("names the cookies __Secure- (a __Host- cookie cannot carry a Domain), Secure, with the Domain", async () => {
+    const server = await startServer({
+      GATEHOUSE_FORWARD_AUTH: "true",
+      GATEHOUSE_PUBLIC_URL: `https://login.${COOKIE_DOMAIN}`,
+      GATEHOUSE_COOKIE_DOMAIN: COOKIE_DOMAIN,
+    });
+    try {
+      // The sign-in page already hands out the (anonymous) session cookie its form is tied to.
+      const res = await fetch(`${server.url}${PREFIX}/login`, { redirect: "manual" });
+      const lines = res.headers.getSetCookie();
+      const session = lines.find((line) => line.startsWith("__Secure-gatehouse_session="));
+      expect(session, JSON.stringify(lines)).toBeDefined();
+      const attributes = (session ?? "").split(";").map((part) => part.trim().toLowerCase());
+      expect(attributes).toContain("secure");
+      expect(attributes).toContain("httponly");
+      expect(attributes.filter((part) => part.startsWith("domain="))).toHaveLength(1);
+      expect(attributes.find((part) => part.startsWith("domain="))?.replace(/^domain=\.?/, "")).toBe(COOKIE_DOMAIN);
+      expect(lines.some((line) => line.startsWith("__Host-")), "no __Host- cookie with a Domain").toBe(false);
+    } finally {
+      await server.stop();
+    }
   });
 });
