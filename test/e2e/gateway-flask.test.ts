@@ -21,7 +21,7 @@ describe("the built-in proxy in front of a Flask app, signed in through Chromium
       flask = await startFlaskApp();
       server = await startServer({
         GATEHOUSE_UPSTREAM: flask.url,
-        GATEHOUSE_PUBLIC_PATHS: "/static/*",
+        GATEHOUSE_PUBLIC_PATHS: "/static/*,/healthz",
         GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: String(UPSTREAM_TIMEOUT_SECONDS),
       });
       return server.url;
@@ -108,6 +108,14 @@ describe("the built-in proxy in front of a Flask app, signed in through Chromium
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("font-family");
     expect(res.headers.get("x-fixture-received-user"), "the app got no X-Gatehouse-User").toBe("-");
+
+    const exact = await fetchFront("/healthz", { accept: "application/json" });
+    expect(exact.status, "the exact rule /healthz").toBe(200);
+    expect(await exact.json()).toEqual({ status: "ok" });
+    for (const notPublic of ["/healthz/more", "/healthzz", "/Static/app.css"]) {
+      const denied = await fetchFront(notPublic, { accept: "application/json", "sec-fetch-mode": "cors" });
+      expect(denied.status, `${notPublic} is not a public path`).toBe(401);
+    }
   });
 
   step("a path that is not in normal form is refused (400) before it can pass as a public path", async () => {
