@@ -4,12 +4,11 @@ import { DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { createServices, type ServiceOptions, type Services } from "./services.js";
 import type { Store } from "./store/kysely-store.js";
 import { buildApp } from "./web/app.js";
+import type { WebOptions } from "./web/deps.js";
 
 export { throttlePolicy } from "./services.js";
 
-export interface ComposeOptions extends ServiceOptions {
-  publicURL: URL | undefined;
-}
+export interface ComposeOptions extends ServiceOptions, WebOptions {}
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -18,7 +17,13 @@ export async function composeApp(
 ): Promise<{ app: FastifyInstance; store: Store; services: Services }> {
   const services = await createServices(options);
   const { store, clock, logger, timeouts } = services;
-  const app = await buildApp({ publicURL: options.publicURL, logger }, {
+  const web: WebOptions = {
+    publicURL: options.publicURL,
+    gateway: options.gateway,
+    trustedProxies: options.trustedProxies,
+    cookieDomain: options.cookieDomain,
+  };
+  const app = await buildApp({ ...web, logger }, {
     accounts: services.accounts,
     twoFactor: services.twoFactor,
     sessions: services.sessions,

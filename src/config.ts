@@ -1,8 +1,25 @@
 // The only reader of process.env. Every setting is validated at startup with one clear sentence.
 import { z } from "zod";
+import { parsePublicPathRules, publicPathProblem } from "./gateway/public-paths.js";
+import type { GatewaySettings } from "./gateway/settings.js";
+import { trustedProxyProblem } from "./gateway/trusted-proxies.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveSeconds = z.coerce.number().int().min(1);
+
+/** A comma-separated list whose every entry passes `problem` (which names what is wrong). */
+function commaList(problem: (entry: string) => string | null) {
+  return z
+    .string()
+    .transform((value) => value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== ""))
+    .superRefine((entries, context) => {
+      const first = entries.map(problem).find((message) => message !== null);
+      if (first) context.addIssue({ code: "custom", message: first });
+    });
+}
+
+/** A registrable host name for a cookie's Domain attribute (RFC 6265 §5.2.3); no IP address. */
+const COOKIE_DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -54,7 +71,27 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "GATEHOUSE_REDIS_PREFIX is 1-64 letters, digits, '_', '.', ':' or '-'")
     .default("gatehouse:"),
+  // The gateway (docs/http-interface.md, Gateway): the app gatehouse proxies to, and/or verify
+  // endpoints for a proxy in front (forward auth).
+  GATEHOUSE_UPSTREAM: z
+    .url({ protocol: /^https?$/, message: "GATEHOUSE_UPSTREAM must be an http:// or https:// URL" })
+    .refine((value) => {
+      const url = new URL(value);
+      return url.username === "" && url.password === "" && url.search === "" && url.hash === "";
+    }, "GATEHOUSE_UPSTREAM must not carry credentials, a query or a fragment")
+    .optional(),
+  GATEHOUSE_FORWARD_AUTH: z.enum(["true", "false"], "GATEHOUSE_FORWARD_AUTH must be true or false").default("false"),
+  GATEHOUSE_TRUSTED_PROXIES: commaList(trustedProxyProblem).default([]),
+  GATEHOUSE_PUBLIC_PATHS: commaList(publicPathProblem).default([]),
+  GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: positiveSeconds.max(3600, "GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS is at most 3600").default(30),
+  GATEHOUSE_COOKIE_DOMAIN: z
+    .string()
+    .transform((value) => value.toLowerCase().replace(/^\./, ""))
+    .refine((value) => COOKIE_DOMAIN.test(value), "GATEHOUSE_COOKIE_DOMAIN must be a host name such as example.com")
+    .optional(),
 });
+
+
 
 export interface Config {
   host: string;
@@ -76,6 +113,12 @@ export interface Config {
   redisURL: string | undefined;
   /** The first part of every Redis key (GATEHOUSE_REDIS_PREFIX). */
   redisKeyPrefix: string;
+  /** Set when GATEHOUSE_UPSTREAM or GATEHOUSE_FORWARD_AUTH=true: the gateway. */
+  gateway: GatewaySettings | undefined;
+  /** IPs and CIDR ranges whose X-Forwarded-* headers are believed (none by default). */
+  trustedProxies: string[];
+  /** The cookies' Domain attribute (shared by the apps under it); host-only cookies when unset. */
+  cookieDomain: string | undefined;
   /** Test hooks; unset in production. */
   testHooks: { rotatePauseAfter: number | undefined };
 }
@@ -95,13 +138,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.GATEHOUSE_WEBHOOK_URL && !e.GATEHOUSE_WEBHOOK_SECRET) {
     throw new ConfigError("GATEHOUSE_WEBHOOK_URL needs GATEHOUSE_WEBHOOK_SECRET (at least 32 bytes) to sign deliveries.");
   }
+  const publicURL = e.GATEHOUSE_PUBLIC_URL ? new URL(e.GATEHOUSE_PUBLIC_URL) : undefined;
+  const domain = e.GATEHOUSE_COOKIE_DOMAIN;
+  if (domain && publicURL && publicURL.hostname !== domain && !publicURL.hostname.endsWith(`.${domain}`)) {
+    throw new ConfigError(`GATEHOUSE_COOKIE_DOMAIN (${domain}) must be the host of GATEHOUSE_PUBLIC_URL or a parent of it, or browsers drop the cookies.`);
+  }
+  const gatewayOn = e.GATEHOUSE_UPSTREAM !== undefined || e.GATEHOUSE_FORWARD_AUTH === "true";
   return {
     host: e.HOST,
     port: e.PORT,
     dataDir: e.GATEHOUSE_DATA_DIR,
     secretKey: e.GATEHOUSE_SECRET_KEY,
     previousSecretKeys: e.GATEHOUSE_PREVIOUS_SECRET_KEYS,
-    publicURL: e.GATEHOUSE_PUBLIC_URL ? new URL(e.GATEHOUSE_PUBLIC_URL) : undefined,
+    publicURL,
     issuer: e.GATEHOUSE_ISSUER,
     registrationOpen: e.GATEHOUSE_REGISTRATION === "open",
     firstLockSeconds: e.GATEHOUSE_LOCK_SECONDS,
@@ -114,6 +163,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.GATEHOUSE_WEBHOOK_URL && e.GATEHOUSE_WEBHOOK_SECRET
         ? { url: new URL(e.GATEHOUSE_WEBHOOK_URL), secret: e.GATEHOUSE_WEBHOOK_SECRET }
         : undefined,
+    gateway: gatewayOn
+      ? {
+          upstream: e.GATEHOUSE_UPSTREAM ? new URL(e.GATEHOUSE_UPSTREAM) : undefined,
+          publicPaths: parsePublicPathRules(e.GATEHOUSE_PUBLIC_PATHS),
+          upstreamTimeoutMs: e.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS * 1000,
+        }
+      : undefined,
+    trustedProxies: e.GATEHOUSE_TRUSTED_PROXIES,
+    cookieDomain: domain,
     testHooks: { rotatePauseAfter: e.GATEHOUSE_TEST_ROTATE_PAUSE_AFTER },
   };
 }

@@ -29,6 +29,9 @@ export async function serve(): Promise<void> {
     firstLockSeconds: config.firstLockSeconds,
     rememberDeviceMs: config.rememberDeviceMs,
     publicURL: config.publicURL,
+    gateway: config.gateway,
+    trustedProxies: config.trustedProxies,
+    cookieDomain: config.cookieDomain,
     logger,
     notifier: notifierFromConfig(config, logger),
   });

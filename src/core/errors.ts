@@ -15,6 +15,12 @@ export const ErrorCode = {
   ENROLLMENT_EXPIRED: "ENROLLMENT_EXPIRED",
   SESSION_EXPIRED: "SESSION_EXPIRED",
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  /** The gateway: the protected app needs a full sign-in (both factors). */
+  SIGN_IN_REQUIRED: "SIGN_IN_REQUIRED",
+  /** The gateway: the protected app could not be reached (refused, reset, unknown host). */
+  UPSTREAM_UNAVAILABLE: "UPSTREAM_UNAVAILABLE",
+  /** The gateway: the protected app did not answer in time. */
+  UPSTREAM_TIMEOUT: "UPSTREAM_TIMEOUT",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -36,6 +42,17 @@ export class ThrottledError extends GatehouseError {
     super(ErrorCode.THROTTLED, "Too many attempts. Wait a moment and try again.");
     this.name = "ThrottledError";
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
+/** Carries where the visitor was going, so the answer can offer a sign-in that returns there. */
+export class SignInRequiredError extends GatehouseError {
+  readonly nextPath: string;
+
+  constructor(nextPath: string) {
+    super(ErrorCode.SIGN_IN_REQUIRED, "Sign in to continue.");
+    this.name = "SignInRequiredError";
+    this.nextPath = nextPath;
   }
 }
 

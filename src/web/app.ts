@@ -1,20 +1,17 @@
 // buildApp(options, deps) → a ready Fastify instance, without listening (tests use inject).
 import cookie from "@fastify/cookie";
-import formbody from "@fastify/formbody";
 import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { ErrorCode, GatehouseError } from "../core/errors.js";
+import { trustedProxies } from "../gateway/trusted-proxies.js";
 import { requestInfo } from "../request-info.js";
 import { cookiePolicy } from "./cookies.js";
-import { createCSRF, isSameOrigin } from "./csrf.js";
+import { createCSRF } from "./csrf.js";
 import type { WebDeps, WebOptions } from "./deps.js";
-import { registerErrorHandling, sendFrameworkError } from "./errors.js";
-import { parseFormStrict } from "./form-parser.js";
-import { accountRoutes } from "./routes/account.js";
-import { enrollmentRoutes } from "./routes/enrollment.js";
-import { homeRoutes } from "./routes/home.js";
-import { signInRoutes } from "./routes/sign-in.js";
-import { twoFactorRoutes } from "./routes/two-factor.js";
+import { frameworkErrorHandler, registerErrorHandling } from "./errors.js";
+import { registerGateway } from "./gateway/gateway.js";
+import { refuseUnnormalizedPaths } from "./gateway/path-guard.js";
+import { gatehousePages } from "./pages.js";
+import { GATEWAY_PREFIX, sitePaths } from "./paths.js";
 import { registerVisitor } from "./visitor.js";
 
 /** Forms here are a few short fields; anything larger is refused with 413 before parsing. */
@@ -24,22 +21,22 @@ export async function buildApp(
   options: WebOptions & { logger: FastifyBaseLogger },
   deps: WebDeps,
 ): Promise<FastifyInstance> {
+  const paths = sitePaths(options.gateway ? GATEWAY_PREFIX : "");
+  const isTrustedProxy = trustedProxies(options.trustedProxies ?? []);
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    // Never trust X-Forwarded-For by default (R48, R50): the client address is the socket peer.
-    trustProxy: false,
+    // R48, R50: X-Forwarded-For (and -Proto, -Host) count only from GATEHOUSE_TRUSTED_PROXIES;
+    // by default the client address is the socket peer.
+    trustProxy: options.trustedProxies?.length ? (address: string) => isTrustedProxy(address) : false,
     return503OnClosing: true,
     // Errors raised before routing (an undecodable URL): the same HTML page as any other 400.
-    frameworkErrors: (error, request, reply) => sendFrameworkError(error, request, reply),
+    frameworkErrors: frameworkErrorHandler(paths),
   });
   const csrf = createCSRF(deps.csrfKey);
-  const cookies = cookiePolicy(options.publicURL);
+  const cookies = cookiePolicy(options.publicURL, options.cookieDomain);
   const https = options.publicURL?.protocol === "https:";
 
-  // Only urlencoded forms are accepted: JSON, text and multipart get 415.
-  app.removeAllContentTypeParsers();
-  await app.register(formbody, { parser: parseFormStrict });
   await app.register(cookie);
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -59,36 +56,22 @@ export async function buildApp(
     strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
   });
 
+  // The gateway's path rule comes first: no session lookup, no proxying for a path in two spellings.
+  if (options.gateway) app.addHook("onRequest", refuseUnnormalizedPaths);
   // Every security event of this request is logged with its client address and browser.
   app.addHook("onRequest", (request, _reply, done) => {
     requestInfo.run({ clientAddress: request.ip, userAgent: request.headers["user-agent"] ?? null }, done);
   });
   registerVisitor(app, deps, cookies);
   app.decorateRequest("formAccepted", false);
-  registerErrorHandling(app, csrf);
+  registerErrorHandling(app, csrf, paths);
 
-  // R29, R59: no page of ours is cached: enrollment keys, codes and protected pages included.
-  app.addHook("onSend", async (request, reply, payload) => {
-    if (!request.url.startsWith("/assets/")) reply.header("cache-control", "no-store");
-    return payload;
-  });
-
-  // R41: every POST carries the synchronizer token and, from a browser, our own Origin.
-  app.addHook("preHandler", async (request) => {
-    if (request.method !== "POST") return;
-    const expectedOrigin = options.publicURL?.origin ?? `${request.protocol}://${request.host}`;
-    const body = request.body as Record<string, unknown> | undefined;
-    if (!isSameOrigin(request.headers, expectedOrigin) || !csrf.isValid(request.visitor.cookieToken, body?.["_csrf"])) {
-      throw new GatehouseError(ErrorCode.CSRF_FAILED, "This form has expired or came from another site. Reload the page and try again.");
-    }
-    request.formAccepted = true;
-  });
-
-  const routeContext = { deps, csrf, cookie: cookies };
-  signInRoutes(app, routeContext);
-  twoFactorRoutes(app, routeContext);
-  enrollmentRoutes(app, routeContext);
-  homeRoutes(app, routeContext);
-  accountRoutes(app, routeContext);
+  const route = { deps, csrf, cookie: cookies, paths };
+  if (!options.gateway) {
+    await gatehousePages(app, route, options);
+    return app;
+  }
+  await registerGateway(app, route, { ...options.gateway, isTrustedProxy });
+  await app.register((pages) => gatehousePages(pages, route, options), { prefix: GATEWAY_PREFIX });
   return app;
 }

@@ -5,17 +5,27 @@ export interface CookiePolicy {
   session: string;
   device: string;
   secure: boolean;
+  /** GATEHOUSE_COOKIE_DOMAIN: the cookies then reach every host under it. */
+  domain: string | undefined;
 }
 
-/** R34, R46: `__Host-` (Secure, Path=/, no Domain) over https; HttpOnly and SameSite=Lax always. */
-export function cookiePolicy(publicURL: URL | undefined): CookiePolicy {
+/** Every name gatehouse's cookies may carry, whatever the policy: none of them is the upstream's. */
+export const OWN_COOKIE_NAMES: ReadonlySet<string> = new Set(
+  ["", "__Host-", "__Secure-"].flatMap((prefix) => [`${prefix}gatehouse_session`, `${prefix}gatehouse_device`]),
+);
+
+/**
+ * R34, R46: HttpOnly and SameSite=Lax always; over https Secure with the `__Host-` prefix (Path=/,
+ * no Domain), or `__Secure-` when a Domain is set, which `__Host-` forbids (RFC 6265bis §4.1.3).
+ */
+export function cookiePolicy(publicURL: URL | undefined, domain?: string): CookiePolicy {
   const secure = publicURL?.protocol === "https:";
-  const prefix = secure ? "__Host-" : "";
-  return { session: `${prefix}gatehouse_session`, device: `${prefix}gatehouse_device`, secure };
+  const prefix = !secure ? "" : domain ? "__Secure-" : "__Host-";
+  return { session: `${prefix}gatehouse_session`, device: `${prefix}gatehouse_device`, secure, domain };
 }
 
 function attributes(policy: CookiePolicy) {
-  return { path: "/", httpOnly: true, sameSite: "lax", secure: policy.secure } as const;
+  return { path: "/", httpOnly: true, sameSite: "lax", secure: policy.secure, domain: policy.domain } as const;
 }
 
 export function setSessionCookie(reply: FastifyReply, policy: CookiePolicy, token: string): void {

@@ -1,4 +1,5 @@
 import type { Accounts } from "../core/accounts.js";
+import type { GatewaySettings } from "../gateway/settings.js";
 import type { Clock, EventStore, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
 import type { RememberedDevices } from "../core/remembered-devices.js";
 import type { Sealer } from "../core/seal.js";
@@ -26,4 +27,10 @@ export interface WebDeps {
 export interface WebOptions {
   /** GATEHOUSE_PUBLIC_URL: decides the cookie prefix and the expected Origin. */
   publicURL: URL | undefined;
+  /** Set: gatehouse guards another app (its pages move under /.gatehouse). */
+  gateway?: GatewaySettings | undefined;
+  /** GATEHOUSE_TRUSTED_PROXIES: whose X-Forwarded-* headers are believed; nobody's by default. */
+  trustedProxies?: string[] | undefined;
+  /** GATEHOUSE_COOKIE_DOMAIN: the cookies' Domain attribute; host-only cookies when unset. */
+  cookieDomain?: string | undefined;
 }

@@ -1,11 +1,12 @@
 // THE map from errors to HTTP: status, page and headers live here and nowhere else. Users see a
 // clear message; logs get the error code, never a stack trace with request data or a secret.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ErrorCode, isGatehouseError, ThrottledError } from "../core/errors.js";
+import { ErrorCode, isGatehouseError, SignInRequiredError, ThrottledError } from "../core/errors.js";
 import type { CSRF } from "./csrf.js";
 import type { Html } from "./html.js";
+import type { SitePaths } from "./paths.js";
 import { errorPage } from "./views/error.js";
-import { pageContext } from "./visitor.js";
+import { pageContext as visitorPageContext } from "./visitor.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -19,6 +20,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Re-renders the route's own form with a message, for "same page, clear message" answers. */
     renderFormError?: (request: FastifyRequest, reply: FastifyReply, message: string) => Promise<Html>;
+    /** The gateway's proxy routes: no page headers (CSP, no-store) unless we answer ourselves. */
+    passesUpstreamHeaders?: boolean;
   }
 }
 
@@ -36,6 +39,9 @@ export const STATUS: Record<ErrorCode, number> = {
   ENROLLMENT_EXPIRED: 401,
   SESSION_EXPIRED: 401,
   STORE_UNAVAILABLE: 503,
+  SIGN_IN_REQUIRED: 401,
+  UPSTREAM_UNAVAILABLE: 502,
+  UPSTREAM_TIMEOUT: 504,
 };
 
 /** Errors whose answer is the route's own form again, with the message above it. */
@@ -60,7 +66,9 @@ const TITLES: Record<number, [string, string]> = {
   415: ["Unsupported form", "This address accepts only standard web forms."],
   429: ["Too many attempts", "Too many attempts. Wait a moment and try again."],
   500: ["Something went wrong", "Something went wrong on our side. Try again in a moment."],
+  502: ["Application unavailable", "The application behind this sign-in is not reachable right now. Try again in a moment."],
   503: ["Temporarily unavailable", "The service is temporarily unavailable. Try again in a moment."],
+  504: ["Application too slow", "The application behind this sign-in did not answer in time. Try again in a moment."],
 };
 
 function titleFor(status: number): [string, string] {
@@ -68,18 +76,24 @@ function titleFor(status: number): [string, string] {
 }
 
 async function send(reply: FastifyReply, status: number, body: Html) {
-  return reply.code(status).type("text/html; charset=utf-8").send(body.value);
+  // Routes that pass the upstream app's own headers through (the gateway's proxy) skip the
+  // page headers; a page of ours answered there still gets them.
+  if (reply.request.routeOptions.config.passesUpstreamHeaders) reply.helmet();
+  return reply.code(status).header("cache-control", "no-store").type("text/html; charset=utf-8").send(body.value);
 }
 
 /** For errors Fastify raises before a route runs: no visitor, no CSRF token, just the page. */
-export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  request.log.info({ code: error.code, status }, "client error");
-  const [title, message] = titleFor(status);
-  return send(reply, status, errorPage({ csrfToken: "" }, status, title, message));
+export function frameworkErrorHandler(paths: SitePaths) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+    request.log.info({ code: error.code, status }, "client error");
+    const [title, message] = titleFor(status);
+    return send(reply, status, errorPage({ csrfToken: "", paths }, status, title, message));
+  };
 }
 
-export function registerErrorHandling(app: FastifyInstance, csrf: CSRF): void {
+export function registerErrorHandling(app: FastifyInstance, csrf: CSRF, paths: SitePaths): void {
+  const pageContext = (request: FastifyRequest) => visitorPageContext(request, csrf, paths);
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (isGatehouseError(error)) {
       const status = STATUS[error.code];
@@ -91,23 +105,28 @@ export function registerErrorHandling(app: FastifyInstance, csrf: CSRF): void {
         const cause = error.cause as { code?: unknown } | undefined;
         request.log.warn({ code: error.code, status, cause: { code: cause?.code, message: error.message } }, "database unavailable");
         const [title, message] = titleFor(status);
-        return send(reply, status, errorPage(pageContext(request, csrf), status, title, message));
+        return send(reply, status, errorPage(pageContext(request), status, title, message));
       }
-      request.log.info({ code: error.code, status }, "request refused");
+      if (error instanceof SignInRequiredError) {
+        request.log.info({ code: error.code, status }, "sign-in required");
+        return send(reply, status, errorPage(pageContext(request), status, "Sign-in required", error.message, paths.login(error.nextPath)));
+      }
+      if (status >= 500) request.log.warn({ code: error.code, status }, "upstream failed");
+      else request.log.info({ code: error.code, status }, "request refused");
       const render = request.routeOptions.config.renderFormError;
       if (render && request.formAccepted && FORM_ERRORS.has(error.code)) return send(reply, status, await render(request, reply, error.message));
-      return send(reply, status, errorPage(pageContext(request, csrf), status, titleFor(status)[0], error.message));
+      return send(reply, status, errorPage(pageContext(request), status, titleFor(status)[0], error.message));
     }
     // Fastify's own client errors (body too large, unsupported media type, bad encoding...).
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: { type: error.name, code: error.code, message: error.message } }, "request failed");
     else request.log.info({ code: error.code, status }, "client error");
     const [title, message] = titleFor(status);
-    return send(reply, status, errorPage(pageContext(request, csrf), status, title, message));
+    return send(reply, status, errorPage(pageContext(request), status, title, message));
   });
 
   app.setNotFoundHandler(async (request, reply) => {
     const [title, message] = titleFor(404);
-    return send(reply, 404, errorPage(pageContext(request, csrf), 404, title, message));
+    return send(reply, 404, errorPage(pageContext(request), 404, title, message));
   });
 }

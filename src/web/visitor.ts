@@ -5,6 +5,7 @@ import { createSessionToken, isWellFormedToken } from "../core/session-tokens.js
 import { setSessionCookie, type CookiePolicy } from "./cookies.js";
 import type { CSRF } from "./csrf.js";
 import type { WebDeps } from "./deps.js";
+import type { SitePaths } from "./paths.js";
 import type { PageContext } from "./views/layout.js";
 
 export interface Visitor {
@@ -29,19 +30,20 @@ const NO_VISITOR: Visitor = { cookieToken: undefined, session: null, user: null 
 export function registerVisitor(app: FastifyInstance, deps: WebDeps, cookie: CookiePolicy): void {
   app.decorateRequest("visitor", null as unknown as Visitor);
   app.addHook("onRequest", async (request) => {
-    // A health probe must report the database, not fail on a session lookup first.
-    if (request.routeOptions.config?.sessionless) {
-      request.visitor = { ...NO_VISITOR };
-      return;
-    }
-    const raw = request.cookies[cookie.session];
-    // Anything but a token of our shape is no cookie at all (and gets a fresh one on a page).
-    const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;
-    let session = await deps.sessions.resolve(cookieToken);
-    const user = session ? await deps.users.findUserById(session.userId) : null;
-    if (!user) session = null;
-    request.visitor = { cookieToken, session, user };
+    // A health probe must report the database, not fail on a session lookup first; the gateway's
+    // routes look the session up themselves, and only when they need it.
+    request.visitor = request.routeOptions.config?.sessionless ? { ...NO_VISITOR } : await resolveVisitor(request, deps, cookie);
   });
+}
+
+/** The session and user behind the request's cookie, if any. */
+export async function resolveVisitor(request: FastifyRequest, deps: WebDeps, cookie: CookiePolicy): Promise<Visitor> {
+  const raw = request.cookies[cookie.session];
+  // Anything but a token of our shape is no cookie at all (and gets a fresh one on a page).
+  const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;
+  const session = await deps.sessions.resolve(cookieToken);
+  const user = session ? await deps.users.findUserById(session.userId) : null;
+  return { cookieToken, session: user ? session : null, user };
 }
 
 /** Gives an anonymous visitor a cookie token so its forms can carry a CSRF token (R41, login CSRF). */
@@ -53,9 +55,10 @@ export function ensureCookieToken(request: FastifyRequest, reply: FastifyReply, 
   }
 }
 
-export function pageContext(request: FastifyRequest, csrf: CSRF): PageContext {
+export function pageContext(request: FastifyRequest, csrf: CSRF, paths: SitePaths): PageContext {
   const { cookieToken, session, user } = request.visitor ?? { cookieToken: undefined, session: null, user: null };
   return {
+    paths,
     csrfToken: cookieToken ? csrf.tokenFor(cookieToken) : "",
     username: session && user ? user.username : undefined,
   };

@@ -13,7 +13,7 @@ const ACTIVITY_SHOWN = 20;
 
 export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
-  const { deps } = route;
+  const { deps, paths } = route;
 
   async function renderAccount(request: FastifyRequest, reply: FastifyReply, error?: string) {
     const { session, user } = request.visitor;
@@ -34,7 +34,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
 
   /** A full sign-in, or a redirect to the step still missing. */
   const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
-    helpers.requireStep(request, reply, "done", "/account");
+    helpers.requireStep(request, reply, "done", paths.to("/account"));
 
   /** After a factor change: only this browser stays signed in, under a new token. */
   async function endEverythingElse(reply: FastifyReply, session: SessionRecord, user: UserRecord, flash: string | null) {
@@ -64,7 +64,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     await reauthenticate(request, current.user, form.password, form.otp);
     await deps.twoFactor.disable(current.user.id);
     await endEverythingElse(reply, current.session, current.user, notice(current.user.id, "Two-factor sign-in is off. Your next sign-in will ask you to set it up again."));
-    return redirect(reply, "/account");
+    return redirect(reply, paths.to("/account"));
   });
 
   app.post("/account/recovery-codes", { config: formError }, async (request, reply) => {
@@ -74,7 +74,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     await deps.twoFactor.verifyCodeOrRecoveryCode(current.user.id, otp);
     const codes = await deps.twoFactor.regenerateRecoveryCodes(current.user.id);
     await endEverythingElse(reply, current.session, current.user, sealFlash(deps.sealer, current.user.id, { recoveryCodes: codes }));
-    return redirect(reply, "/2fa/recovery-codes");
+    return redirect(reply, paths.to("/2fa/recovery-codes"));
   });
 
   app.post("/account/2fa/reenroll", { config: formError }, async (request, reply) => {
@@ -86,7 +86,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     // belongs to this browser's (new) session only.
     const session = await helpers.reissueSession(reply, current.session, "full", null);
     await deps.twoFactor.restartEnrollment(current.user.id, current.user.username, session.idHash);
-    return redirect(reply, "/2fa/setup");
+    return redirect(reply, paths.to("/2fa/setup"));
   });
 
   app.post("/account/password", { config: formError }, async (request, reply) => {
@@ -96,7 +96,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     await reauthenticate(request, current.user, form.password, form.otp);
     await deps.accounts.changePassword(current.user, form.new_password);
     await endEverythingElse(reply, current.session, current.user, notice(current.user.id, "Your password is changed. Other sessions and remembered browsers were signed out."));
-    return redirect(reply, "/account");
+    return redirect(reply, paths.to("/account"));
   });
 
   // Forgetting browsers and ending sessions only take trust away: no re-authentication asked.
@@ -105,21 +105,21 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     if (!current) return reply;
     const { device_id } = parseForm(DeviceForm, request.body);
     await deps.devices.forget(current.user.id, device_id);
-    return redirect(reply, "/account");
+    return redirect(reply, paths.to("/account"));
   });
 
   app.post("/account/devices/forget-all", async (request, reply) => {
     const current = await signedIn(request, reply);
     if (!current) return reply;
     await deps.devices.forgetAll(current.user.id);
-    return redirect(reply, "/account");
+    return redirect(reply, paths.to("/account"));
   });
 
   app.post("/account/sessions/end-others", async (request, reply) => {
     const current = await signedIn(request, reply);
     if (!current) return reply;
     await deps.sessions.endOthers(current.session);
-    return redirect(reply, "/account");
+    return redirect(reply, paths.to("/account"));
   });
 
   function notice(userId: string, text: string) {

@@ -12,6 +12,7 @@ import type { CSRF } from "../csrf.js";
 import type { WebDeps } from "../deps.js";
 import { openFlash } from "../flash.js";
 import type { Html } from "../html.js";
+import type { SitePaths } from "../paths.js";
 import { ensureCookieToken, pageContext } from "../visitor.js";
 
 /** What every route module receives: dependencies plus the request helpers built on them. */
@@ -19,6 +20,7 @@ export interface RouteContext {
   deps: WebDeps;
   csrf: CSRF;
   cookie: CookiePolicy;
+  paths: SitePaths;
 }
 
 export function sendPage(reply: FastifyReply, body: Html, status = 200) {
@@ -29,19 +31,19 @@ export function redirect(reply: FastifyReply, location: string) {
   return reply.code(303).header("location", location).send();
 }
 
-export function loginURL(next: string): string {
-  return `/login?next=${encodeURIComponent(next)}`;
+/** The page of each step of the flow; `target` is where the visitor was going. */
+export function stepPaths(paths: SitePaths): Record<SignInStep, (target: string) => string> {
+  return {
+    password: paths.login,
+    enroll: () => paths.to("/2fa/setup"),
+    challenge: () => paths.to("/2fa"),
+    done: (target) => target,
+  };
 }
 
-/** The page of each step of the flow; `target` is where the visitor was going. */
-const STEP_PATHS: Record<SignInStep, (target: string) => string> = {
-  password: loginURL,
-  enroll: () => "/2fa/setup",
-  challenge: () => "/2fa",
-  done: (target) => target,
-};
+export function createRouteHelpers({ deps, csrf, cookie, paths }: RouteContext) {
+  const STEP_PATHS = stepPaths(paths);
 
-export function createRouteHelpers({ deps, csrf, cookie }: RouteContext) {
   /** R55: the visitor's place in the sign-in flow, from server-side state only. */
   async function signInState(request: FastifyRequest): Promise<SignInState> {
     const { session, user } = request.visitor;
@@ -55,7 +57,7 @@ export function createRouteHelpers({ deps, csrf, cookie }: RouteContext) {
 
     context(request: FastifyRequest, reply: FastifyReply) {
       ensureCookieToken(request, reply, deps, cookie);
-      return pageContext(request, csrf);
+      return pageContext(request, csrf, paths);
     },
 
     /**

@@ -10,7 +10,7 @@ import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./con
 
 export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
-  const { deps } = route;
+  const { deps, paths } = route;
 
   /**
    * Who may see and confirm a setup key: a password-only session of an account without a
@@ -28,7 +28,7 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
         if (await deps.twoFactor.hasNewPhoneEnrollment(user.id, session.idHash)) {
           return { state, session, user, mode: "replace" as const };
         }
-        redirect(reply, "/account");
+        redirect(reply, paths.to("/account"));
         return null;
       }
     }
@@ -62,13 +62,13 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
       const { otp } = parseForm(OTPForm, request.body);
       const mode = gate.mode === "replace" ? { kind: gate.mode, sessionIdHash: gate.session.idHash } : { kind: gate.mode };
       const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, mode);
-      if (!codes) return redirect(reply, gate.state.kind === "signed-in" ? "/account" : "/2fa");
+      if (!codes) return redirect(reply, gate.state.kind === "signed-in" ? paths.to("/account") : paths.to("/2fa"));
       const flash = sealFlash(deps.sealer, gate.user.id, { recoveryCodes: codes });
       if (gate.state.kind === "password-verified") transition(gate.state, { type: "enrollment-confirmed" });
       // R37: a new phone ends every other session (remembered browsers ended with the swap).
       if (gate.mode === "replace") await deps.sessions.endOthers(gate.session);
       await helpers.reissueSession(reply, gate.session, "full", flash);
-      return redirect(reply, "/2fa/recovery-codes");
+      return redirect(reply, paths.to("/2fa/recovery-codes"));
     },
   );
 
@@ -80,6 +80,6 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
       gate.user.username,
       gate.mode === "replace" ? gate.session.idHash : null,
     );
-    return redirect(reply, "/2fa/setup");
+    return redirect(reply, paths.to("/2fa/setup"));
   });
 }

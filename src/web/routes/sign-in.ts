@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nextStep, transition } from "../../core/flow.js";
 import { safeNextPath } from "../../core/redirect.js";
 import { CredentialsForm, parseForm } from "../forms.js";
-import { loginPage, registerPage } from "../views/sign-in.js";
+import { loginPage, registerPage, signOutPage } from "../views/sign-in.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
 function queryNext(request: FastifyRequest): string {
@@ -23,7 +23,7 @@ function refill(request: FastifyRequest, error: string) {
 
 export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
-  const { deps } = route;
+  const { deps, paths } = route;
 
   app.get("/login", async (request, reply) => {
     const next = queryNext(request);
@@ -73,7 +73,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
       const user = await deps.accounts.register(form.username, form.password);
       const issued = await deps.sessions.start("pending", user.id, safeNextPath(form.next), request.visitor.session);
       helpers.startSession(reply, issued.token);
-      return redirect(reply, "/2fa/setup");
+      return redirect(reply, paths.to("/2fa/setup"));
     },
   );
 
@@ -81,6 +81,12 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     const { session } = request.visitor;
     if (session) await deps.sessions.end(session);
     helpers.endSession(reply);
-    return redirect(reply, "/login");
+    return redirect(reply, paths.to("/login"));
   });
+}
+
+/** The gateway's sign-out page: a link target for the upstream app, with the POST form. */
+export function signOutPageRoute(app: FastifyInstance, route: RouteContext): void {
+  const helpers = createRouteHelpers(route);
+  app.get("/logout", async (request, reply) => sendPage(reply, signOutPage(helpers.context(request, reply))));
 }

@@ -54,12 +54,12 @@ function codeField(id: string) {
 
 function twoFactorSection(context: PageContext, view: AccountView) {
   if (!view.enrolled) {
-    return html`<p>Two-factor sign-in is off. <a href="/2fa/setup">Turn it on</a>.</p>`;
+    return html`<p>Two-factor sign-in is off. <a href="${context.paths.to("/2fa/setup")}">Turn it on</a>.</p>`;
   }
   const token = context.csrfToken;
   return html`<details>
   <summary>I have a new phone</summary>
-  <form method="post" action="/account/2fa/reenroll">
+  <form method="post" action="${context.paths.to("/account/2fa/reenroll")}">
     ${csrfField(token)}${passwordField("reenroll-password")}${codeField("reenroll-otp")}
     <p class="muted">Your current app keeps working until the new one is confirmed.</p>
     <button type="submit">Set up a new authenticator</button>
@@ -67,7 +67,7 @@ function twoFactorSection(context: PageContext, view: AccountView) {
 </details>
 <details>
   <summary>Get new recovery codes</summary>
-  <form method="post" action="/account/recovery-codes">
+  <form method="post" action="${context.paths.to("/account/recovery-codes")}">
     ${csrfField(token)}${codeField("codes-otp")}
     <p class="muted">All previous codes stop working; other sessions and remembered browsers end.</p>
     <button type="submit">Replace my recovery codes</button>
@@ -75,7 +75,7 @@ function twoFactorSection(context: PageContext, view: AccountView) {
 </details>
 <details>
   <summary>Turn two-factor sign-in off</summary>
-  <form method="post" action="/account/2fa/disable">
+  <form method="post" action="${context.paths.to("/account/2fa/disable")}">
     ${csrfField(token)}${passwordField("disable-password")}${codeField("disable-otp")}
     <p class="muted">Your next sign-in will ask you to set it up again.</p>
     <button type="submit" class="secondary">Turn off</button>
@@ -105,18 +105,18 @@ ${view.devices.length === 0
   ? html`<p class="muted">No browser skips the code.</p>`
   : html`<ul class="devices">${view.devices.map(
       (d) => html`<li class="device">${d.label}, remembered ${time(d.createdAt)}, until ${time(d.expiresAt)}
-        <form method="post" action="/account/devices/forget">${csrfField(token)}<input type="hidden" name="device_id" value="${d.id}"><button type="submit" class="secondary link">Forget</button></form></li>`,
+        <form method="post" action="${context.paths.to("/account/devices/forget")}">${csrfField(token)}<input type="hidden" name="device_id" value="${d.id}"><button type="submit" class="secondary link">Forget</button></form></li>`,
     )}</ul>
-<form method="post" action="/account/devices/forget-all">${csrfField(token)}<button type="submit" class="secondary">Forget all browsers</button></form>`}
+<form method="post" action="${context.paths.to("/account/devices/forget-all")}">${csrfField(token)}<button type="submit" class="secondary">Forget all browsers</button></form>`}
 
 <h2>Sessions</h2>
 <p>This session, and ${otherSessions.length} other ${otherSessions.length === 1 ? "session" : "sessions"}.</p>
 ${otherSessions.length > 0
-  ? html`<form method="post" action="/account/sessions/end-others">${csrfField(token)}<button type="submit" class="secondary">Sign out everywhere else</button></form>`
+  ? html`<form method="post" action="${context.paths.to("/account/sessions/end-others")}">${csrfField(token)}<button type="submit" class="secondary">Sign out everywhere else</button></form>`
   : ""}
 
 <h2>Change password</h2>
-<form method="post" action="/account/password">
+<form method="post" action="${context.paths.to("/account/password")}">
   ${csrfField(token)}${passwordField("change-password")}
   <label for="new-password">New password</label>
   <input type="password" id="new-password" name="new_password" autocomplete="new-password" minlength="8" required>
@@ -133,6 +133,6 @@ ${view.events.map(
 )}
 </tbody>
 </table>
-<p><a href="/">Back home</a></p>`,
+<p><a href="${context.paths.to("/")}">Back home</a></p>`,
   );
 }

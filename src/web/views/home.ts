@@ -7,6 +7,6 @@ export function homePage(context: PageContext & { username: string }) {
     context,
     html`<h1>Welcome</h1>
 <p id="signed-in-as">Signed in as ${context.username}</p>
-<p><a href="/account">Account security</a></p>`,
+<p><a href="${context.paths.to("/account")}">Account security</a></p>`,
   );
 }

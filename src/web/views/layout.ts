@@ -1,7 +1,10 @@
 import { html, type Html } from "../html.js";
+import type { SitePaths } from "../paths.js";
 
 export interface PageContext {
   csrfToken: string;
+  /** Where gatehouse's own pages are (under /.gatehouse in the gateway). */
+  paths: SitePaths;
   /** Shown in the header with a sign-out button when someone is signed in. */
   username?: string | undefined;
   /** A one-time notice shown above the page (e.g. after a recovery-code sign-in). */
@@ -16,12 +19,12 @@ export function layout(title: string, context: PageContext, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${title} · gatehouse</title>
-<link rel="stylesheet" href="/assets/style.css">
+<link rel="stylesheet" href="${context.paths.to("/assets/style.css")}">
 </head>
 <body>
 <header>
-  <a class="brand" href="/">gatehouse</a>
-  ${context.username !== undefined ? signOutForm(context.csrfToken) : ""}
+  <a class="brand" href="${context.paths.to("/")}">gatehouse</a>
+  ${context.username !== undefined ? signOutForm(context) : ""}
 </header>
 <main>
 ${context.notice ? html`<p class="notice" role="status" id="notice">${context.notice}</p>` : ""}
@@ -31,9 +34,9 @@ ${body}
 </html>`;
 }
 
-export function signOutForm(csrfToken: string): Html {
-  return html`<form method="post" action="/logout">
-    <input type="hidden" name="_csrf" value="${csrfToken}">
+export function signOutForm(context: PageContext): Html {
+  return html`<form method="post" action="${context.paths.to("/logout")}">
+    ${csrfField(context.csrfToken)}
     <button type="submit" class="secondary link">Sign out</button>
   </form>`;
 }

@@ -35,12 +35,12 @@ ${errorMessage(view.error)}
   </li>
   <li>Type the 6-digit code the app shows now.</li>
 </ol>
-<form method="post" action="/2fa/setup" novalidate>
+<form method="post" action="${context.paths.to("/2fa/setup")}" novalidate>
   ${csrfField(context.csrfToken)}
   ${otpField("6-digit code")}
   <button type="submit">Confirm and turn on</button>
 </form>
-<form method="post" action="/2fa/setup/new">
+<form method="post" action="${context.paths.to("/2fa/setup/new")}">
   ${csrfField(context.csrfToken)}
   <button type="submit" class="secondary">Show a new QR code</button>
 </form>`,
@@ -54,7 +54,7 @@ export function challengePage(context: PageContext, error?: string) {
     html`<h1>Enter your code</h1>
 ${errorMessage(error)}
 <p>Open your authenticator app and enter the 6-digit code for this account.</p>
-<form method="post" action="/2fa" novalidate>
+<form method="post" action="${context.paths.to("/2fa")}" novalidate>
   ${csrfField(context.csrfToken)}
   ${otpField("6-digit code")}
   <label class="checkbox"><input type="checkbox" name="remember" value="1"> Don't ask for a code on this browser for 30 days</label>
@@ -62,7 +62,7 @@ ${errorMessage(error)}
 </form>
 <details>
   <summary>Lost your phone? Use a recovery code</summary>
-  <form method="post" action="/2fa/recovery" novalidate>
+  <form method="post" action="${context.paths.to("/2fa/recovery")}" novalidate>
     ${csrfField(context.csrfToken)}
     <label for="recovery_code">Recovery code</label>
     <input type="text" id="recovery_code" name="recovery_code" autocomplete="off" autocapitalize="characters" spellcheck="false" required>

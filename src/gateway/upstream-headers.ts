@@ -1,0 +1,81 @@
+// What the upstream app sees of a request, and what the browser sees of the app's answer. The
+// app trusts X-Gatehouse-User, so only gatehouse may set it; gatehouse's own cookies (session,
+// remembered browser) are bearer secrets the app never needs and must never receive or set.
+import type { IncomingHttpHeaders } from "node:http";
+
+export const USER_HEADER = "x-gatehouse-user";
+
+export interface ForwardingFacts {
+  /** The fully signed-in user, or undefined (a public path). */
+  username: string | undefined;
+  /** The TCP peer of this request. */
+  peerAddress: string;
+  /** The peer is a trusted proxy: its X-Forwarded-For is kept and extended. */
+  peerTrusted: boolean;
+  /** The scheme and host the client used (from a trusted proxy's headers, or our own). */
+  protocol: string;
+  host: string;
+}
+
+/**
+ * Header names some servers read as X-Gatehouse-User: CGI/WSGI turn both "-" and "_" into "_"
+ * (HTTP_X_GATEHOUSE_USER), so "X_Gatehouse_User" from a client must go too.
+ */
+function isUserHeader(name: string): boolean {
+  return name.toLowerCase().replaceAll("_", "-") === USER_HEADER;
+}
+
+/** "name=value" (a Cookie pair or a Set-Cookie line) → "name". */
+function cookieName(text: string): string {
+  const eq = text.indexOf("=");
+  return (eq === -1 ? text : text.slice(0, eq)).trim();
+}
+
+/** The Cookie header without the cookies named in `own`; undefined when nothing is left. */
+export function withoutCookies(cookieHeader: string | undefined, own: ReadonlySet<string>): string | undefined {
+  if (cookieHeader === undefined) return undefined;
+  const kept = cookieHeader
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== "" && !own.has(cookieName(pair)));
+  return kept.length > 0 ? kept.join("; ") : undefined;
+}
+
+/** The request headers the upstream receives (X-Forwarded-* as nginx's proxy_add_x_forwarded_for). */
+export function upstreamRequestHeaders(
+  headers: IncomingHttpHeaders,
+  facts: ForwardingFacts,
+  ownCookies: ReadonlySet<string>,
+): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!isUserHeader(name)) out[name] = value;
+  if (facts.username !== undefined) out[USER_HEADER] = facts.username;
+
+  const cookie = withoutCookies(headers.cookie, ownCookies);
+  if (cookie === undefined) delete out.cookie;
+  else out.cookie = cookie;
+
+  // The client's own Host, not the upstream's address: the app builds its links from it.
+  if (headers.host !== undefined) out.host = headers.host;
+  const forwardedFor = headers["x-forwarded-for"];
+  out["x-forwarded-for"] = facts.peerTrusted && forwardedFor ? `${forwardedFor}, ${facts.peerAddress}` : facts.peerAddress;
+  out["x-forwarded-proto"] = facts.protocol;
+  out["x-forwarded-host"] = facts.host;
+  if (!facts.peerTrusted) {
+    // Other spellings of the client address, believable only from a trusted proxy.
+    delete out.forwarded;
+    delete out["x-real-ip"];
+  }
+  return out;
+}
+
+/** The upstream's answer headers, minus any Set-Cookie for one of gatehouse's cookie names. */
+export function withoutOwnSetCookies(headers: IncomingHttpHeaders, own: ReadonlySet<string>): IncomingHttpHeaders {
+  const setCookie = headers["set-cookie"];
+  if (setCookie === undefined) return headers;
+  const lines = setCookie.filter((line) => !own.has(cookieName(line)));
+  const out = { ...headers };
+  if (lines.length > 0) out["set-cookie"] = lines;
+  else delete out["set-cookie"];
+  return out;
+}

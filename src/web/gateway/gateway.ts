@@ -1,0 +1,31 @@
+// Gateway mode (GATEHOUSE_UPSTREAM and/or GATEHOUSE_FORWARD_AUTH): gatehouse's pages move under
+// /.gatehouse (src/web/pages.ts), the verify endpoint serves a proxy in front, and with an
+// upstream the built-in proxy owns every other path. Without an upstream every other path is 404.
+import type { FastifyInstance } from "fastify";
+import { publicPathMatcher } from "../../gateway/public-paths.js";
+import type { GatewaySettings } from "../../gateway/settings.js";
+import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
+import type { RouteContext } from "../routes/context.js";
+import { registerProxy } from "./proxy.js";
+import { verifyRoute } from "./verify.js";
+
+export async function registerGateway(
+  app: FastifyInstance,
+  route: RouteContext,
+  settings: GatewaySettings & { isTrustedProxy: TrustedProxies },
+): Promise<void> {
+  const isPublic = publicPathMatcher(settings.publicPaths);
+  const { isTrustedProxy, upstream } = settings;
+
+  // Outside gatehouse's pages no body is ever read here: verify and 404 drain it unparsed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, payload, done) => {
+    payload.resume();
+    payload.on("end", () => done(null));
+  });
+  verifyRoute(app, route.deps, route.cookie, { isPublic, isTrustedProxy });
+
+  if (upstream) {
+    await app.register((proxy) => registerProxy(proxy, route, { upstream, upstreamTimeoutMs: settings.upstreamTimeoutMs, isPublic, isTrustedProxy }));
+  }
+}

@@ -1,0 +1,110 @@
+// The built-in reverse proxy (GATEHOUSE_UPSTREAM): every path outside /.gatehouse goes to the
+// upstream app, for a full sign-in or a public path only. Bodies stream both ways unparsed, in
+// a context of their own (gatehouse's form parser, CSRF check and page headers stay with its
+// pages); WebSocket upgrades pass the same check before they are proxied.
+import httpProxy from "@fastify/http-proxy";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { IncomingHttpHeaders } from "node:http";
+import { ErrorCode, GatehouseError, SignInRequiredError } from "../../core/errors.js";
+import { nextStep } from "../../core/flow.js";
+import type { PublicPaths } from "../../gateway/public-paths.js";
+import { isUnderPrefix, pathOf } from "../../gateway/request-path.js";
+import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
+import { upstreamRequestHeaders, withoutOwnSetCookies } from "../../gateway/upstream-headers.js";
+import { OWN_COOKIE_NAMES } from "../cookies.js";
+import { GATEWAY_PREFIX } from "../paths.js";
+import { createRouteHelpers, redirect, stepPaths, type RouteContext } from "../routes/context.js";
+import { resolveVisitor } from "../visitor.js";
+import { fullySignedIn, isBrowserNavigation } from "./access.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Who the upstream is told about (X-Gatehouse-User); undefined on a public path. */
+    upstreamUser: string | undefined;
+  }
+}
+
+export interface ProxySettings {
+  upstream: URL;
+  upstreamTimeoutMs: number;
+  isPublic: PublicPaths;
+  isTrustedProxy: TrustedProxies;
+}
+
+/** What a WebSocket handshake of our own carries; the client's would clash with it. */
+const HANDSHAKE_HEADER = /^(sec-websocket-|upgrade$|connection$|content-length$|transfer-encoding$)/;
+
+export async function registerProxy(app: FastifyInstance, route: RouteContext, settings: ProxySettings): Promise<void> {
+  const helpers = createRouteHelpers(route);
+  const steps = stepPaths(route.paths);
+  app.decorateRequest("upstreamUser", undefined);
+
+  /** Lets a request through to the upstream, or answers it: 404, 303 to sign in, or 401. */
+  async function admit(request: FastifyRequest, reply: FastifyReply) {
+    const path = pathOf(request.url);
+    // The router sends /.gatehouse/... to gatehouse's pages; other letter cases end here.
+    if (isUnderPrefix(path, GATEWAY_PREFIX)) return reply.callNotFound();
+    if (settings.isPublic(path)) return;
+    request.visitor = await resolveVisitor(request, route.deps, route.cookie);
+    request.upstreamUser = fullySignedIn(request.visitor);
+    if (request.upstreamUser !== undefined) return;
+    if (!isBrowserNavigation(request)) throw new SignInRequiredError(request.url);
+    // A password-only session goes on to its second factor; anyone else to the sign-in page,
+    // which comes back here (path and query) afterwards.
+    return redirect(reply, steps[nextStep(await helpers.signInState(request))](request.url));
+  }
+
+  /** The fields of a request (plain or WebSocket) that decide what the upstream is told. */
+  type Forwardable = Pick<FastifyRequest, "upstreamUser" | "protocol" | "host"> & { socket: { remoteAddress?: string | undefined } };
+
+  function headersFor(request: Forwardable, headers: IncomingHttpHeaders) {
+    const facts = {
+      username: request.upstreamUser,
+      peerAddress: request.socket.remoteAddress ?? "",
+      peerTrusted: settings.isTrustedProxy(request.socket.remoteAddress),
+      protocol: request.protocol,
+      host: request.host,
+    };
+    return upstreamRequestHeaders(headers, facts, OWN_COOKIE_NAMES);
+  }
+
+  // The README's WebSocket header hook (absent from the package's types): the same headers as
+  // a plain request, minus the client's handshake, which the proxy's own connection replaces.
+  const wsClientOptions = {
+    headers: {},
+    rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => {
+      const headers = headersFor(request, request.headers);
+      for (const name of Object.keys(headers)) if (HANDSHAKE_HEADER.test(name)) delete headers[name];
+      return headers;
+    },
+  };
+
+  app.removeAllContentTypeParsers();
+  app.addHook("onRequest", admit);
+  await app.register(httpProxy, {
+    upstream: settings.upstream.href,
+    websocket: true,
+    // The upstream's redirects pass through as they are.
+    internalRewriteLocationHeader: false,
+    disableRequestLogging: true,
+    config: { sessionless: true, passesUpstreamHeaders: true, helmet: { skipRoute: true } },
+    // Keep-alive connections to the upstream; a slow answer becomes 504.
+    undici: { headersTimeout: settings.upstreamTimeoutMs },
+    replyOptions: {
+      rewriteRequestHeaders: (request, headers) => headersFor(request, headers),
+      rewriteHeaders: (headers) => withoutOwnSetCookies(headers, OWN_COOKIE_NAMES),
+      // The upstream's status codes pass through: no retry of its 503s or of failed connections.
+      retryDelay: () => null,
+      onError: (reply, { error }) => {
+        const timedOut = (error as { statusCode?: number }).statusCode === 504;
+        // The page says what happened, never where the upstream is (the log has the details).
+        reply.send(
+          timedOut
+            ? new GatehouseError(ErrorCode.UPSTREAM_TIMEOUT, "The application did not answer in time.")
+            : new GatehouseError(ErrorCode.UPSTREAM_UNAVAILABLE, "The application is not reachable right now."),
+        );
+      },
+    },
+    wsClientOptions,
+  });
+}
