@@ -40,7 +40,7 @@ export interface HarnessOptions {
 let sink: unknown;
 
 /** Small seeded PRNG for the run order, so two runs of a bench interleave the same way. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -49,6 +49,15 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Fisher–Yates in place. */
+export function shuffle<T>(items: T[], nextRandom: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(nextRandom() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
 }
 
 export function median(values: readonly number[]): number {
@@ -106,10 +115,7 @@ export function runInterleaved(cases: readonly BenchCase[], options: HarnessOpti
   for (let round = 0; round < options.rounds; round++) {
     // A fresh order each round: a fixed rotation would always run the same case right after the
     // same neighbour, which then pays that neighbour's garbage collection every time.
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(nextRandom() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    shuffle(order, nextRandom);
     for (const index of order) samples[index]!.push(measure(cases[index]!.fn, options.roundMs));
   }
   if (sink === Symbol.for("never")) console.log(sink);

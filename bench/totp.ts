@@ -30,7 +30,13 @@ function installedVersion(name: string): string {
   return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
 }
 
-export async function runTOTPBench(opts: { quick: boolean }): Promise<BenchRow[]> {
+export interface TOTPBenchResult {
+  rows: BenchRow[];
+  /** Options, environment and library versions, for the results file. */
+  record: Record<string, unknown>;
+}
+
+export async function runTOTPBench(opts: { quick: boolean }): Promise<TOTPBenchResult> {
   // A fixed 20-byte secret (R4 length) and a time in the middle of a step.
   const key = Uint8Array.from({ length: 20 }, (_, i) => (i * 37 + 11) & 0xff);
   const timeSeconds = 1_700_000_010;
@@ -96,25 +102,22 @@ export async function runTOTPBench(opts: { quick: boolean }): Promise<BenchRow[]
     : { rounds: 100, roundMs: 60, warmupMs: 500 };
   const rows = runInterleaved(cases, options);
 
-  writeJSON(RESULTS_PATH, {
-    bench: "totp",
-    date: new Date().toISOString(),
-    quick: opts.quick,
+  const record = {
     options,
-    environment: environmentInfo(),
     libraries: {
       otpauth: installedVersion("otpauth"),
       otplib: `${installedVersion("otplib")} (default NobleCryptoPlugin)`,
     },
     rows,
-  });
-  return rows;
+  };
+  return { rows, record };
 }
 
 const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const quick = process.argv.includes("--quick");
-  const rows = await runTOTPBench({ quick });
+  const { rows, record } = await runTOTPBench({ quick });
+  writeJSON(RESULTS_PATH, { bench: "totp", date: new Date().toISOString(), quick, environment: environmentInfo(), ...record });
   console.log(formatMarkdownTable(rows));
   console.log(`\nwritten to ${RESULTS_PATH}`);
 }
