@@ -56,7 +56,11 @@ async function loadTraefikConf(): Promise<TraefikDynamic> {
     "-c",
     "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
     TRAEFIK_CONF,
-  ]);
+  ]).catch((error: unknown) => {
+    throw new Error(
+      `${DEBIAN_PYTHON} could not parse ${TRAEFIK_CONF} (PyYAML is Debian's python3-yaml: apt-get install -y python3-yaml): ${String(error)}`,
+    );
+  });
   return JSON.parse(stdout) as TraefikDynamic;
 }
 
