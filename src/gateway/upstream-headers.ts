@@ -12,6 +12,8 @@ export interface ForwardingFacts {
   peerAddress: string;
   /** The peer is a trusted proxy: its X-Forwarded-For is kept and extended. */
   peerTrusted: boolean;
+  /** The Host header the client sent, passed on unchanged. */
+  originalHost: string | undefined;
   /** The scheme and host the client used (from a trusted proxy's headers, or our own). */
   protocol: string;
   host: string;
@@ -56,7 +58,7 @@ export function upstreamRequestHeaders(
   else out.cookie = cookie;
 
   // The client's own Host, not the upstream's address: the app builds its links from it.
-  if (headers.host !== undefined) out.host = headers.host;
+  if (facts.originalHost !== undefined) out.host = facts.originalHost;
   const forwardedFor = headers["x-forwarded-for"];
   out["x-forwarded-for"] = facts.peerTrusted && forwardedFor ? `${forwardedFor}, ${facts.peerAddress}` : facts.peerAddress;
   out["x-forwarded-proto"] = facts.protocol;

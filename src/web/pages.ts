@@ -42,9 +42,5 @@ export async function gatehousePages(app: FastifyInstance, route: RouteContext, 
   enrollmentRoutes(app, route);
   homeRoutes(app, route);
   accountRoutes(app, route);
-  if (options.gateway) {
-    signOutPageRoute(app, route);
-    // Every other path under the prefix is ours too, and not found: it never reaches the upstream.
-    app.all("/*", (_request, reply) => reply.callNotFound());
-  }
+  if (options.gateway) signOutPageRoute(app, route);
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { publicPathMatcher } from "../../gateway/public-paths.js";
 import type { GatewaySettings } from "../../gateway/settings.js";
 import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
+import { GATEWAY_PREFIX } from "../paths.js";
 import type { RouteContext } from "../routes/context.js";
 import { registerProxy } from "./proxy.js";
 import { verifyRoute } from "./verify.js";
@@ -24,6 +25,8 @@ export async function registerGateway(
     payload.on("end", () => done(null));
   });
   verifyRoute(app, route.deps, route.cookie, { isPublic, isTrustedProxy });
+  // Every other path under the prefix is ours too, and not found: it never reaches the upstream.
+  app.all(`${GATEWAY_PREFIX}/*`, (_request, reply) => reply.callNotFound());
 
   if (upstream) {
     await app.register((proxy) => registerProxy(proxy, route, { upstream, upstreamTimeoutMs: settings.upstreamTimeoutMs, isPublic, isTrustedProxy }));

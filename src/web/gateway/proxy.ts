@@ -55,13 +55,16 @@ export async function registerProxy(app: FastifyInstance, route: RouteContext, s
   }
 
   /** The fields of a request (plain or WebSocket) that decide what the upstream is told. */
-  type Forwardable = Pick<FastifyRequest, "upstreamUser" | "protocol" | "host"> & { socket: { remoteAddress?: string | undefined } };
+  type Forwardable = Pick<FastifyRequest, "upstreamUser" | "protocol" | "host" | "headers"> & {
+    socket: { remoteAddress?: string | undefined };
+  };
 
   function headersFor(request: Forwardable, headers: IncomingHttpHeaders) {
     const facts = {
       username: request.upstreamUser,
       peerAddress: request.socket.remoteAddress ?? "",
       peerTrusted: settings.isTrustedProxy(request.socket.remoteAddress),
+      originalHost: request.headers.host,
       protocol: request.protocol,
       host: request.host,
     };
