@@ -69,6 +69,19 @@ describe("the built-in proxy in front of a Flask app, signed in through Chromium
     expect(seen).toMatchObject({ method: "POST", body: "note=hello+world&n=1", user: username });
   });
 
+  step("the app's Set-Cookie passes, except for a cookie named like gatehouse's own", async () => {
+    const res = await state.page.request.get(`${state.origin}/set-cookies`);
+    expect(res.status()).toBe(200);
+    const names = res
+      .headersArray()
+      .filter(({ name }) => name.toLowerCase() === "set-cookie")
+      .map(({ value }) => value.split("=")[0]);
+    expect(names).toEqual(["app_theme"]);
+    // The browser's session is still gatehouse's: the app page opens as before.
+    await journey.go(PROTECTED_PATH);
+    await journey.expectAppPage();
+  });
+
   step("a forged X-Gatehouse-User from the signed-in browser is replaced by the real user", async () => {
     await state.page.setExtraHTTPHeaders({ "X-Gatehouse-User": "admin" });
     try {
