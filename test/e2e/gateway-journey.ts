@@ -13,8 +13,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { UpstreamView } from "./flask.js";
 import { navigate, type Navigation } from "./navigation.js";
-import { browserView, createSteps } from "./steps.js";
-import { CHROMIUM_PATH, computeTOTPWithOathtool, currentTimeStep, decodeQRCodes, launchChromium, requireTool } from "./tools.js";
+import { browserView, createSteps, readRecoveryCodes, scanEnrollmentQR } from "./steps.js";
+import { CHROMIUM_PATH, computeTOTPWithOathtool, currentTimeStep, launchChromium, requireTool } from "./tools.js";
 
 export const PREFIX = "/.gatehouse";
 export const PROTECTED_PATH = "/private?x=1";
@@ -133,18 +133,9 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
   });
 
   step("zbarimg reads the otpauth:// URI off a screenshot, with the key shown in #secret-key", async () => {
-    const shot = join(state.workDir, "setup.png");
-    await state.page.screenshot({ path: shot, fullPage: true });
-    const decoded = await decodeQRCodes(shot);
-    expect(decoded, `QR codes zbarimg found in ${shot}`).toHaveLength(1);
-    const uri = new URL(decoded[0] ?? "");
-    expect(uri.protocol + uri.host).toBe("otpauth:totp");
-    const secret = uri.searchParams.get("secret") ?? "";
-    expect(secret, "base32 of 20 random bytes, no padding").toMatch(/^[A-Z2-7]{32}$/);
-    expect(decodeURIComponent(uri.pathname.slice(1))).toBe(`${uri.searchParams.get("issuer")}:${username}`);
+    state.secret = await scanEnrollmentQR(state.page, state.workDir, username);
     const keyText = await state.page.locator("#secret-key").innerText();
-    expect(keyText.replace(/\s+/g, "").toUpperCase()).toBe(secret);
-    state.secret = secret;
+    expect(keyText.replace(/\s+/g, "").toUpperCase()).toBe(state.secret);
   });
 
   step("an oathtool code confirms enrollment and shows at least 8 recovery codes", async () => {
@@ -153,9 +144,7 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     await click(OTP_FORM_SUBMIT);
     expect(state.last?.firstStatus, state.last?.chain).toBe(303);
     expectLanding(`${PREFIX}/2fa/recovery-codes`);
-    const codes = (await state.page.locator(".recovery-code").allInnerTexts()).map((code) => code.trim());
-    expect(codes.length).toBeGreaterThanOrEqual(8);
-    expect(new Set(codes).size, `distinct codes in ${JSON.stringify(codes)}`).toBe(codes.length);
+    await readRecoveryCodes(state.page);
   });
 
   step(`continuing lands on the app's ${PROTECTED_PATH}, which received X-Gatehouse-User and x=1`, async () => {

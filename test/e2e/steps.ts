@@ -2,8 +2,9 @@
 // later ones fail without running, each failure carrying what the browser and servers showed.
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { it } from "vitest";
+import { expect, it } from "vitest";
 import { describePage, type Navigation } from "./navigation.js";
+import { decodeQRCodes } from "./tools.js";
 
 export const STEP_TIMEOUT_MS = 60_000;
 
@@ -44,4 +45,31 @@ export async function browserView(browser: Browser | undefined, page: Page, last
   } catch (error) {
     return `(no browser view: ${String(error)})`;
   }
+}
+
+/**
+ * Scans the enrollment page as a phone would: zbarimg reads the QR code off a full-page
+ * screenshot (saved in `workDir`). Checks it is a Key Uri Format `otpauth://totp/ISSUER:USERNAME`
+ * URI with a 160-bit base32 secret, and returns that secret.
+ */
+export async function scanEnrollmentQR(page: Page, workDir: string, username: string): Promise<string> {
+  const shot = join(workDir, "setup.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  const decoded = await decodeQRCodes(shot);
+  expect(decoded, `QR codes zbarimg found in ${shot}`).toHaveLength(1);
+  const uri = new URL(decoded[0] ?? "");
+  expect(uri.protocol + uri.host).toBe("otpauth:totp");
+  const secret = uri.searchParams.get("secret") ?? "";
+  expect(secret, "base32 of 20 random bytes, no padding").toMatch(/^[A-Z2-7]{32}$/);
+  expect(decodeURIComponent(uri.pathname.slice(1))).toBe(`${uri.searchParams.get("issuer")}:${username}`);
+  return secret;
+}
+
+/** The recovery codes on the page (`.recovery-code`), checked: at least 8, none empty, all distinct. */
+export async function readRecoveryCodes(page: Page): Promise<string[]> {
+  const codes = (await page.locator(".recovery-code").allInnerTexts()).map((code) => code.trim());
+  expect(codes.length).toBeGreaterThanOrEqual(8);
+  for (const code of codes) expect(code).not.toBe("");
+  expect(new Set(codes).size, `distinct codes in ${JSON.stringify(codes)}`).toBe(codes.length);
+  return codes;
 }
