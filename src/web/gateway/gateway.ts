@@ -24,6 +24,12 @@ export async function registerGateway(
     payload.resume();
     payload.on("end", () => done(null));
   });
+  // An answer given before the request body was read (401, 303, 400) ends the connection rather
+  // than reading an unauthenticated upload to its end (the upstream's early answers do the same).
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (!request.raw.complete) reply.header("connection", "close");
+    return payload;
+  });
   verifyRoute(app, route.deps, route.cookie, { isPublic, isTrustedProxy });
   // Every other path under the prefix is ours too, and not found: it never reaches the upstream.
   app.all(`${GATEWAY_PREFIX}/*`, (_request, reply) => reply.callNotFound());

@@ -1,0 +1,220 @@
+// The gateway over real sockets, where inject cannot go: raw path spellings (inject normalizes
+// URLs), upstream failures, 5 MB streamed each way, and WebSocket upgrades.
+import { createHash } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { TestApp, TestClient } from "../support/app.js";
+import { buildGatewayApp, cookieHeader, enrollThroughGateway, listen, PREFIX, rawRequest } from "../support/gateway.js";
+import { patternBytes, startUpstream, type Upstream } from "../support/upstream.js";
+
+const FIVE_MB = 5 * 1024 * 1024;
+
+let upstream: Upstream;
+let t: TestApp;
+let origin: string;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+});
+afterAll(async () => {
+  await upstream.close();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function start(upstreamURL = upstream.url, timeoutSeconds = 1) {
+  t = await buildGatewayApp({ upstream: upstreamURL, publicPaths: ["/static/*"], upstreamTimeoutSeconds: timeoutSeconds });
+  origin = await listen(t);
+  upstream.seen.length = 0;
+}
+
+async function signedIn(): Promise<TestClient> {
+  const client = t.client();
+  await enrollThroughGateway(t, client, "alice");
+  return client;
+}
+
+describe("path spellings never skip the check and never reach the upstream (400 for everyone)", () => {
+  beforeEach(async () => {
+    await start();
+  });
+
+  const TRICKS = [
+    "/.gatehouse/../admin",
+    "/.gatehouse/./login",
+    "/%2egatehouse/login",
+    "/%2Egatehouse/auth/verify",
+    "/%2e%2egatehouse",
+    "/%2e%2e/admin",
+    "//admin",
+    "/static//../admin",
+    "/static/../admin",
+    "/static/./x",
+    "/static/%2e%2e/admin",
+    "/static/.%2e/admin",
+    "/static/..;/admin",
+    "/static%2f..%2fadmin",
+    "/static%2F..%2Fadmin",
+    "/static/..%5cadmin",
+    "/static\\..\\admin",
+    "/st%61tic/x",
+    "/static/x%00",
+    "/admin/..",
+  ];
+
+  it.each(TRICKS)("%s answers 400 with the error page to an anonymous visitor", async (path) => {
+    const res = await rawRequest(origin, path, { accept: "text/html" });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain("not in its plain form");
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it("a signed-in user gets the same 400 and the upstream sees nothing", async () => {
+    const client = await signedIn();
+    for (const path of TRICKS) {
+      const res = await rawRequest(origin, path, { cookie: cookieHeader(client) });
+      expect(res.status, path).toBe(400);
+    }
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it("an undecodable path answers 400 too", async () => {
+    expect((await rawRequest(origin, "/%zz/admin")).status).toBe(400);
+    expect((await rawRequest(origin, "/static/%zz")).status).toBe(400);
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it("/.gatehouse in any letter case is gatehouse's (404), never the upstream's", async () => {
+    const client = await signedIn();
+    for (const path of ["/.Gatehouse/login", "/.GATEHOUSE/auth/verify", "/.gatehouse/nothing-here", "/.gatehouse/"]) {
+      const res = await rawRequest(origin, path, { cookie: cookieHeader(client) });
+      expect(res.status === 404 || (path === "/.gatehouse/" && res.status === 200), `${path}: ${res.status}`).toBe(true);
+    }
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it("ordinary paths with encoded reserved characters still reach the upstream as sent", async () => {
+    const client = await signedIn();
+    const res = await rawRequest(origin, "/files/a%20b%3Fc/%C3%A9t%C3%A9?x=%2F..%2F", { cookie: cookieHeader(client) });
+    expect(res.status).toBe(200);
+    expect(upstream.seen.map((r) => r.url)).toEqual(["/files/a%20b%3Fc/%C3%A9t%C3%A9?x=%2F..%2F"]);
+  });
+});
+
+describe("upstream failures", () => {
+  it("connection refused: 502 with gatehouse's page, no upstream address, and gatehouse's pages still work", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await start(`http://127.0.0.1:${port}`);
+    const client = await signedIn();
+    const res = await rawRequest(origin, "/app", { cookie: cookieHeader(client), accept: "text/html" });
+    expect(res.status).toBe(502);
+    expect(res.headers["content-type"]).toContain("text/html");
+    expect(res.body).toContain("not reachable");
+    expect(res.body).not.toContain(String(port));
+    expect(res.body).not.toContain("ECONNREFUSED");
+    expect(res.body).not.toMatch(/at .*\.js:\d+/);
+    expect((await rawRequest(origin, `${PREFIX}/login`)).status).toBe(200);
+  });
+
+  it("slower than GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: 504 page, while gatehouse's pages answer at once", async () => {
+    await start(upstream.url, 1);
+    const client = await signedIn();
+    const slow = rawRequest(origin, "/slow?ms=3000", { cookie: cookieHeader(client) });
+    const started = Date.now();
+    const login = await rawRequest(origin, `${PREFIX}/login`);
+    expect(login.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(900);
+    const res = await slow;
+    expect(res.status).toBe(504);
+    expect(res.body).toContain("did not answer in time");
+    expect(res.body).not.toContain(upstream.url);
+  });
+
+  it("an answer within the timeout passes", async () => {
+    await start(upstream.url, 1);
+    const client = await signedIn();
+    expect((await rawRequest(origin, "/slow?ms=200", { cookie: cookieHeader(client) })).status).toBe(200);
+  });
+});
+
+describe("streaming", () => {
+  beforeEach(async () => {
+    await start(upstream.url, 30);
+  });
+
+  it("5 MB up (chunked, unparsed) arrives intact", async () => {
+    const client = await signedIn();
+    const body = patternBytes(FIVE_MB);
+    const { hostname, port } = new URL(origin);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: hostname, port, path: "/upload", method: "POST", headers: { cookie: cookieHeader(client), "content-type": "application/octet-stream" } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      });
+      req.on("error", reject);
+      for (let offset = 0; offset < body.length; offset += 256 * 1024) req.write(body.subarray(offset, offset + 256 * 1024));
+      req.end();
+    });
+    expect(JSON.parse(answer)).toEqual({ bytes: FIVE_MB, sha256: createHash("sha256").update(body).digest("hex") });
+  });
+
+  it("5 MB down arrives intact", async () => {
+    const client = await signedIn();
+    const res = await fetch(`${origin}/download?bytes=${FIVE_MB}`, { headers: { cookie: cookieHeader(client) } });
+    expect(res.status).toBe(200);
+    const received = Buffer.from(await res.arrayBuffer());
+    expect(received.length).toBe(FIVE_MB);
+    expect(received.equals(patternBytes(FIVE_MB))).toBe(true);
+  });
+
+  it("an anonymous upload is refused with 401 before anything reaches the upstream", async () => {
+    const res = await fetch(`${origin}/upload`, { method: "POST", body: patternBytes(1024 * 1024) });
+    expect(res.status).toBe(401);
+    expect(upstream.seen).toHaveLength(0);
+  });
+});
+
+describe("WebSocket upgrades", () => {
+  beforeEach(async () => {
+    await start(upstream.url, 30);
+  });
+
+  function connect(path: string, headers: Record<string, string>): Promise<{ socket: WebSocket; first: Record<string, unknown> } | { status: number }> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(`${origin.replace("http:", "ws:")}${path}`, { headers });
+      socket.once("message", (data) => resolve({ socket, first: JSON.parse(String(data)) as Record<string, unknown> }));
+      socket.once("unexpected-response", (_request, response) => {
+        resolve({ status: response.statusCode ?? 0 });
+        response.resume();
+      });
+      socket.once("error", reject);
+    });
+  }
+
+  it("a fully signed-in upgrade is proxied with X-Gatehouse-User and without gatehouse's cookies, and echoes", async () => {
+    const client = await signedIn();
+    const result = await connect("/live?room=1", { cookie: `${cookieHeader(client)}; app_theme=dark`, "x-gatehouse-user": "admin" });
+    if (!("socket" in result)) throw new Error(`upgrade answered ${result.status}`);
+    const headers = result.first["headers"] as Record<string, string>;
+    expect(result.first["url"]).toBe("/live?room=1");
+    expect(headers["x-gatehouse-user"]).toBe("alice");
+    expect(headers["cookie"]).toBe("app_theme=dark");
+    const echo = new Promise<string>((resolve) => result.socket.once("message", (data) => resolve(String(data))));
+    result.socket.send("ping through the gateway");
+    expect(await echo).toBe("ping through the gateway");
+    result.socket.close();
+  });
+
+  it("an anonymous upgrade gets 401 and never reaches the upstream", async () => {
+    const result = await connect("/live", {});
+    expect(result).toEqual({ status: 401 });
+    expect(upstream.seen).toHaveLength(0);
+  });
+});
