@@ -10,6 +10,11 @@ import { runTOTPBench } from "./totp.js";
 
 const quick = process.argv.includes("--quick");
 const soak = process.argv.includes("--soak");
+/** `--only=ID,ID`, `--rounds=N`, `--seconds=N`: explore cases (docs/performance.md). */
+const flag = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const only = flag("only")?.split(",");
+const rounds = flag("rounds") === undefined ? undefined : Number(flag("rounds"));
+const seconds = flag("seconds") === undefined ? undefined : Number(flag("seconds"));
 const RESULTS_PATH = resolve(fileURLToPath(new URL(".", import.meta.url)), "results/latest.json");
 const startedAt = Date.now();
 // Progress goes to stderr, so stdout is exactly the markdown report.
@@ -20,7 +25,14 @@ console.log("## TOTP verify (ops/s of CPU time; ratio to the raw node:crypto loo
 const totp = await runTOTPBench({ quick });
 console.log(formatMarkdownTable(totp.rows));
 
-const http = await runHTTPBench({ quick, soak, log });
+const http = await runHTTPBench({
+  quick,
+  soak,
+  log,
+  ...(only && { only }),
+  ...(rounds !== undefined && { rounds }),
+  ...(seconds !== undefined && { seconds }),
+});
 console.log(`\n${formatHTTPReport(http)}`);
 
 writeJSON(RESULTS_PATH, {
