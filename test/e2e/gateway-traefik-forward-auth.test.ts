@@ -35,7 +35,7 @@ interface Router {
 }
 interface TraefikDynamic {
   http: {
-    middlewares: Record<string, { forwardAuth?: ForwardAuth }>;
+    middlewares: Record<string, { forwardAuth?: ForwardAuth; headers?: { customRequestHeaders?: Record<string, string> } }>;
     routers: Record<string, Router>;
     services: Record<string, { loadBalancer: { servers: { url: string }[]; passHostHeader?: boolean } }>;
   };
@@ -71,10 +71,9 @@ describe("deploy/traefik/gatehouse.yml, as Traefik reads it", () => {
   });
 
   function forwardAuthOf(router: Router): ForwardAuth {
-    const name = router.middlewares?.[0] ?? "";
-    const auth = conf.http.middlewares[name]?.forwardAuth;
-    expect(auth, `middleware ${name} of the app's router is a forwardAuth`).toBeDefined();
-    return auth as ForwardAuth;
+    const auths = (router.middlewares ?? []).flatMap((name) => conf.http.middlewares[name]?.forwardAuth ?? []);
+    expect(auths, `one forwardAuth among the app router's middlewares ${JSON.stringify(router.middlewares)}`).toHaveLength(1);
+    return auths[0] as ForwardAuth;
   }
 
   it("guards the app with a forwardAuth on gatehouse's verify endpoint, copying X-Gatehouse-User", () => {
@@ -84,6 +83,14 @@ describe("deploy/traefik/gatehouse.yml, as Traefik reads it", () => {
     expect(new URL(auth.address).pathname).toBe(`${PREFIX}/auth/verify`);
     expect(auth.authResponseHeaders).toEqual(["X-Gatehouse-User"]);
     expect(auth.trustForwardHeader).toBe(true);
+  });
+
+  it("removes a client's X_Gatehouse_User, which WSGI apps would read as X-Gatehouse-User", () => {
+    const app = Object.values(conf.http.routers).find((router) => (router.middlewares ?? []).length > 0) as Router;
+    const removed = (app.middlewares ?? []).flatMap((name) =>
+      Object.entries(conf.http.middlewares[name]?.headers?.customRequestHeaders ?? {}).filter(([, value]) => value === ""),
+    );
+    expect(removed.map(([header]) => header)).toEqual(["X_Gatehouse_User"]);
   });
 
   it("routes /.gatehouse to the same gatehouse the middleware asks, without the middleware", () => {
@@ -146,7 +153,8 @@ describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
       GATEHOUSE_COOKIE_DOMAIN: COOKIE_DOMAIN,
     });
     // The middleware's address, pointed at this process: same path and query, our host.
-    const address = new URL((Object.values(conf.http.middlewares)[0]?.forwardAuth as ForwardAuth).address);
+    const auth = Object.values(conf.http.middlewares).find((middleware) => middleware.forwardAuth)?.forwardAuth;
+    const address = new URL(auth?.address ?? "");
     verifyURL = `${server.url}${address.pathname}${address.search}`;
 
     // Sign up and enroll over HTTP, as a browser would through Traefik's /.gatehouse router.
