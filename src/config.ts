@@ -76,6 +76,8 @@ const EnvSchema = z.object({
   GATEHOUSE_UPSTREAM: z
     .url({ protocol: /^https?$/, message: "GATEHOUSE_UPSTREAM must be an http:// or https:// URL" })
     .refine((value) => {
+      // Runs after a failed URL check too: an unparseable value is reported by that check.
+      if (!URL.canParse(value)) return true;
       const url = new URL(value);
       return url.username === "" && url.password === "" && url.search === "" && url.hash === "";
     }, "GATEHOUSE_UPSTREAM must not carry credentials, a query or a fragment")
