@@ -79,10 +79,11 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
   step("without a session, a forged X-Gatehouse-User is sent to sign in and never reaches the app", async () => {
     const marker = `forged-${randomBytes(4).toString("hex")}`;
     const res = await fetchFront(`/private?x=${marker}`, { "X-Gatehouse-User": username });
-    expect(res.status).toBe(303);
+    expect(res.status, "nginx sends every request without a session to sign in, API calls too").toBe(303);
     const location = new URL(res.headers.get("location") ?? "", state.origin);
     expect(location.pathname).toBe(`${PREFIX}/login`);
     expect(location.searchParams.get("next")).toBe(`/private?x=${marker}`);
+    expect(flask?.output() ?? "", "control: the app logs the requests it gets").toContain("/whoami.json?probe=headers");
     expect(flask?.output() ?? "", "the app logged no request carrying the marker").not.toContain(marker);
   });
 
