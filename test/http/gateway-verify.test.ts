@@ -34,6 +34,7 @@ describe("forward-auth mode", () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers["x-gatehouse-user"]).toBe("alice");
     expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.body).toBe("");
     // auth_request keeps the original method; the answer does not depend on it.
     expect((await verify(client, PROXY, {}, "POST")).headers["x-gatehouse-user"]).toBe("alice");
   });
@@ -44,6 +45,8 @@ describe("forward-auth mode", () => {
     expect(res.statusCode).toBe(401);
     expect(res.headers["x-gatehouse-user"]).toBeUndefined();
     expect(res.headers["content-type"]).toContain("text/html");
+    expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(res.headers["cache-control"]).toBe("no-store");
     expect(signInLink(res.body)).toBe(`${PREFIX}/login?next=${encodeURIComponent("/app/x?q=1")}`);
     const nginx = await verify(t.client(), PROXY, { "x-original-uri": "/reports" });
     expect(signInLink(nginx.body)).toBe(`${PREFIX}/login?next=${encodeURIComponent("/reports")}`);

@@ -41,7 +41,9 @@ export function verifyRoute(
     // auth_request subrequests keep the original method; the answer never depends on it.
     method: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     url: `${GATEWAY_PREFIX}/auth/verify`,
-    config: { sessionless: true },
+    // Nothing but the session lookup: no page headers for an empty answer (a 401 page gets them).
+    helmet: false,
+    config: { sessionless: true, pageHeadersOnlyOnPages: true },
     handler: async (request, reply) => {
       // An answer about one visitor's cookie: no cache may keep it.
       reply.header("cache-control", "no-store");
