@@ -152,9 +152,38 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     await expectAppPage();
   });
 
+  /**
+   * Steps for a signed-out browser: the password alone opens nothing of the app, and a fresh
+   * code (a later time step than the enrollment's, which is used up) leads back to it.
+   */
+  function defineSecondSignIn(): void {
+    step("signing in again with the password stops at the code, and the app stays out of reach", async () => {
+      await go(PROTECTED_PATH);
+      expectSentToLogin();
+      await state.page.locator("input[name=username]").fill(username);
+      await state.page.locator("input[name=password]").fill(password);
+      await click(LOGIN_FORM_SUBMIT);
+      expect(state.last?.firstStatus, state.last?.chain).toBe(303);
+      expectLanding(`${PREFIX}/2fa`);
+
+      const res = await state.page.request.get(`${state.origin}/whoami.json`, { maxRedirects: 0 });
+      expect([303, 401], `a password-only session asked the app: ${res.status()}`).toContain(res.status());
+      expect(res.headers()["x-fixture-received-user"], "the request reached the app").toBeUndefined();
+    });
+
+    step(`a fresh oathtool code completes the sign-in and lands on ${PROTECTED_PATH} again`, async () => {
+      const timeStep = Math.max(state.timeStep + 1, currentTimeStep());
+      await state.page.locator("input[name=otp]").fill(await computeTOTPWithOathtool(state.secret, timeStep));
+      await click(OTP_FORM_SUBMIT);
+      expect(state.last?.firstStatus, state.last?.chain).toBe(303);
+      await expectAppPage();
+    });
+  }
+
   return {
     step,
     state,
+    defineSecondSignIn,
     username,
     password,
     go,

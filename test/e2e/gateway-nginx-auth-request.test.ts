@@ -124,4 +124,6 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
     const res = await journey.state.page.request.get(`${state.origin}/whoami.json`, { maxRedirects: 0 });
     expect(res.status(), "the old session's cookie opens nothing").toBe(303);
   });
+
+  journey.defineSecondSignIn();
 });

@@ -185,6 +185,7 @@ describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
 
   it("a client's own X-Gatehouse-User, copied along by Traefik, changes nothing", async () => {
     const signedInRes = await askAsTraefik({ method: "POST", uri: "/private", cookie: cookieHeader() }, { "x-gatehouse-user": "admin" });
+    expect(signedInRes.status).toBe(200);
     expect(signedInRes.headers["x-gatehouse-user"]).toBe(username);
     const anonymous = await askAsTraefik({ method: "GET", uri: "/private" }, { "x-gatehouse-user": "admin" });
     expect(anonymous.status).toBe(401);
