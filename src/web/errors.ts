@@ -61,6 +61,9 @@ const FORM_ERRORS = new Set<ErrorCode>([
   "ENROLLMENT_EXPIRED",
 ]);
 
+/** The gateway's upstream did not answer: operators need to see these. */
+const UPSTREAM_FAILURES = new Set<ErrorCode>(["UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT"]);
+
 const TITLES: Record<number, [string, string]> = {
   400: ["Bad request", "The request could not be understood. Go back and try again."],
   403: ["Forbidden", "This request was refused. Reload the page and try again."],
@@ -113,7 +116,7 @@ export function registerErrorHandling(app: FastifyInstance, csrf: CSRF, paths: S
         request.log.info({ code: error.code, status }, "sign-in required");
         return send(reply, status, errorPage(pageContext(request), status, "Sign-in required", error.message, paths.login(error.nextPath)));
       }
-      if (status >= 500) request.log.warn({ code: error.code, status }, "upstream failed");
+      if (UPSTREAM_FAILURES.has(error.code)) request.log.warn({ code: error.code, status }, "upstream failed");
       else request.log.info({ code: error.code, status }, "request refused");
       const render = request.routeOptions.config.renderFormError;
       if (render && request.formAccepted && FORM_ERRORS.has(error.code)) return send(reply, status, await render(request, reply, error.message));

@@ -37,6 +37,7 @@ describe("forward-auth mode", () => {
     expect(res.body).toBe("");
     // auth_request keeps the original method; the answer does not depend on it.
     expect((await verify(client, PROXY, {}, "POST")).headers["x-gatehouse-user"]).toBe("alice");
+    expect((await client.request({ method: "HEAD", url: VERIFY })).headers["x-gatehouse-user"]).toBe("alice");
   });
 
   it("answers 401 without X-Gatehouse-User to an anonymous visitor, with a sign-in link back to the trusted proxy's original URI", async () => {
