@@ -113,6 +113,7 @@ describe("the built-in proxy in front of a Flask app, signed in through Chromium
       "sec-fetch-mode": "cors",
     });
     expect(api.status, "anything else gets 401").toBe(401);
+    expect(await api.text(), "the 401 page links to the sign-in page").toContain(`${PREFIX}/login?next=`);
     expect(flaskSaw("/whoami.json?probe=headers"), "control: the app logs the requests it gets").toBe(true);
     expect(flaskSaw(marker), "the app logged no request carrying the marker").toBe(false);
   });

@@ -117,6 +117,13 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
     }
   });
 
+  step("gatehouse itself (forward auth only) serves no path of the app: 404", async () => {
+    const marker = `direct-${randomBytes(4).toString("hex")}`;
+    const res = await getFrom("127.0.0.1", `${server?.url}/private?x=${marker}`);
+    expect(res.status).toBe(404);
+    expect(flask?.output() ?? "").not.toContain(marker);
+  });
+
   step(`signing out at ${PREFIX}/logout ends the session: ${PROTECTED_PATH} sends the browser to sign in again`, async () => {
     await signOutThroughLogoutPage(journey);
     await journey.go(PROTECTED_PATH);
