@@ -1,22 +1,28 @@
 import type { Kysely } from "kysely";
 import type { EventStore, SecurityEventType } from "../core/ports.js";
+import { precompile } from "./precompiled.js";
 import type { Database } from "./schema.js";
 
 export function createEventStore(db: Kysely<Database>): EventStore {
+  // Every sign-in step appends events: compiled once (precompiled.ts).
+  const append = precompile(
+    db,
+    7,
+    (id: string, at: number, type: string, userId: string | null, clientAddress: string | null, userAgent: string | null, detail: string) =>
+      db.insertInto("events").values({
+        id,
+        at,
+        type,
+        user_id: userId,
+        client_address: clientAddress,
+        user_agent: userAgent,
+        detail,
+      }),
+  );
+
   return {
     async appendEvent(event) {
-      await db
-        .insertInto("events")
-        .values({
-          id: event.id,
-          at: event.at,
-          type: event.type,
-          user_id: event.userId,
-          client_address: event.clientAddress,
-          user_agent: event.userAgent,
-          detail: JSON.stringify(event.detail),
-        })
-        .execute();
+      await append(event.id, event.at, event.type, event.userId, event.clientAddress, event.userAgent, JSON.stringify(event.detail));
     },
 
     async listEvents({ userId, since, limit }) {

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import type { SessionRecord, SessionStore } from "../core/ports.js";
+import { precompile } from "./precompiled.js";
 import type { Database, SessionsTable } from "./schema.js";
 
 function toRow(session: SessionRecord): Insertable<SessionsTable> {
@@ -44,13 +45,28 @@ const SESSION_WITH_USER = [
 ] as const;
 
 export function createSessionStore(db: Kysely<Database>): SessionStore {
-  /** Sessions neither past their absolute expiry nor idle too long (R35). */
-  const live = (now: number, idleTimeoutMs: number) =>
+  /** Sessions neither past their absolute expiry nor idle too long (R35): seen after `since`. */
+  const live = (now: number, since: number) =>
+    db.selectFrom("sessions").selectAll().where("expires_at", ">", now).where("last_seen_at", ">", since);
+
+  // Every request runs these: compiled once (precompiled.ts).
+  const findLive = precompile(db, 3, (idHash: string, now: number, since: number) =>
+    live(now, since).where("id_hash", "=", idHash),
+  );
+  // The same liveness test joined to the user: one statement instead of two.
+  const findLiveWithUser = precompile(db, 3, (idHash: string, now: number, since: number) =>
     db
-      .selectFrom("sessions")
-      .selectAll()
-      .where("expires_at", ">", now)
-      .where("last_seen_at", ">", now - idleTimeoutMs);
+      .selectFrom("sessions as s")
+      .innerJoin("users as u", "u.id", "s.user_id")
+      .select(SESSION_WITH_USER)
+      .where("s.id_hash", "=", idHash)
+      .where("s.expires_at", ">", now)
+      .where("s.last_seen_at", ">", since),
+  );
+  const touch = precompile(db, 2, (idHash: string, now: number) =>
+    db.updateTable("sessions").set({ last_seen_at: now }).where("id_hash", "=", idHash),
+  );
+  const remove = precompile(db, 1, (idHash: string) => db.deleteFrom("sessions").where("id_hash", "=", idHash));
 
   return {
     async createSession(session) {
@@ -58,20 +74,12 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
     },
 
     async findSession(idHash, now, idleTimeoutMs) {
-      const row = await live(now, idleTimeoutMs).where("id_hash", "=", idHash).executeTakeFirst();
+      const [row] = (await findLive(idHash, now, now - idleTimeoutMs)).rows;
       return row ? toSession(row) : null;
     },
 
     async findSessionWithUser(idHash, now, idleTimeoutMs) {
-      // The same liveness test as `live`, joined to the user: one statement instead of two.
-      const row = await db
-        .selectFrom("sessions as s")
-        .innerJoin("users as u", "u.id", "s.user_id")
-        .select(SESSION_WITH_USER)
-        .where("s.id_hash", "=", idHash)
-        .where("s.expires_at", ">", now)
-        .where("s.last_seen_at", ">", now - idleTimeoutMs)
-        .executeTakeFirst();
+      const [row] = (await findLiveWithUser(idHash, now, now - idleTimeoutMs)).rows;
       if (!row) return null;
       return {
         session: toSession(row),
@@ -80,17 +88,17 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
     },
 
     async touchSession(idHash, now) {
-      await db.updateTable("sessions").set({ last_seen_at: now }).where("id_hash", "=", idHash).execute();
+      await touch(idHash, now);
     },
 
     async deleteSession(idHash) {
-      await db.deleteFrom("sessions").where("id_hash", "=", idHash).execute();
+      await remove(idHash);
     },
 
     async replaceSession(oldIdHash, next) {
       return db.transaction().execute(async (trx) => {
-        const deleted = await trx.deleteFrom("sessions").where("id_hash", "=", oldIdHash).executeTakeFirst();
-        if (deleted.numDeletedRows !== 1n) return false;
+        const deleted = await remove.on(trx)(oldIdHash);
+        if (deleted.numAffectedRows !== 1n) return false;
         await trx.insertInto("sessions").values(toRow(next)).execute();
         return true;
       });
@@ -118,7 +126,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
     },
 
     async listUserSessions(userId, now, idleTimeoutMs) {
-      const rows = await live(now, idleTimeoutMs).where("user_id", "=", userId).orderBy("last_seen_at", "desc").execute();
+      const rows = await live(now, now - idleTimeoutMs).where("user_id", "=", userId).orderBy("last_seen_at", "desc").execute();
       return rows.map(toSession);
     },
 

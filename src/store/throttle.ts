@@ -6,6 +6,7 @@ import type {
   SecondFactorThrottlePolicy,
   ThrottleDecision,
 } from "../core/ports.js";
+import { precompile } from "./precompiled.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -25,31 +26,41 @@ export function createSecondFactorThrottle(
     WHEN lock_seconds * 2 > ${maxLockSeconds} THEN ${maxLockSeconds} ELSE lock_seconds * 2 END`;
   const locksNow = sql<boolean>`failures + 1 >= ${freeAttempts}`;
 
+  // Every second-factor attempt runs these: compiled once (precompiled.ts); the policy's numbers
+  // are constants of the statements.
+  const ensureRow = precompile(db, 1, (userId: string) =>
+    db
+      .insertInto("second_factor_throttle")
+      .values({ user_id: userId })
+      .onConflict((oc) => oc.column("user_id").doNothing()),
+  );
+  const chargeUnlocked = precompile(db, 2, (userId: string, now: number) =>
+    db
+      .updateTable("second_factor_throttle")
+      .set({
+        failures: sql`failures + 1`,
+        lock_seconds: sql`CASE WHEN ${locksNow} THEN ${nextLockSeconds} ELSE lock_seconds END`,
+        locked_until: sql`CASE WHEN ${locksNow} THEN CAST(${now} AS BIGINT) + CAST(${nextLockSeconds} AS BIGINT) * 1000 ELSE locked_until END`,
+      })
+      .where("user_id", "=", userId)
+      .where("locked_until", "<=", now)
+      .where("failures", "<", hardLockFailures),
+  );
+  const countOf = precompile(db, 1, (userId: string) =>
+    db.selectFrom("second_factor_throttle").select(["failures", "locked_until"]).where("user_id", "=", userId),
+  );
+  const clear = precompile(db, 1, (userId: string) =>
+    db.updateTable("second_factor_throttle").set({ failures: 0, locked_until: 0, lock_seconds: 0 }).where("user_id", "=", userId),
+  );
+
   return {
     async charge(userId, now) {
-      await db
-        .insertInto("second_factor_throttle")
-        .values({ user_id: userId })
-        .onConflict((oc) => oc.column("user_id").doNothing())
-        .execute();
-      const charged = await db
-        .updateTable("second_factor_throttle")
-        .set({
-          failures: sql`failures + 1`,
-          lock_seconds: sql`CASE WHEN ${locksNow} THEN ${nextLockSeconds} ELSE lock_seconds END`,
-          locked_until: sql`CASE WHEN ${locksNow} THEN CAST(${now} AS BIGINT) + CAST(${nextLockSeconds} AS BIGINT) * 1000 ELSE locked_until END`,
-        })
-        .where("user_id", "=", userId)
-        .where("locked_until", "<=", now)
-        .where("failures", "<", hardLockFailures)
-        .executeTakeFirst();
-      if (charged.numUpdatedRows === 1n) return { allowed: true };
+      await ensureRow(userId);
+      const charged = await chargeUnlocked(userId, now);
+      if (charged.numAffectedRows === 1n) return { allowed: true };
 
-      const row = await db
-        .selectFrom("second_factor_throttle")
-        .select(["failures", "locked_until"])
-        .where("user_id", "=", userId)
-        .executeTakeFirstOrThrow();
+      const [row] = (await countOf(userId)).rows;
+      if (!row) throw new Error("the throttle row of the account is missing");
       const hardLocked = Number(row.failures) >= hardLockFailures;
       const retryAfterSeconds = hardLocked ? maxLockSeconds : Math.ceil((Number(row.locked_until) - now) / 1000);
       return { allowed: false, retryAfterSeconds: Math.max(1, retryAfterSeconds), hardLocked };
@@ -70,11 +81,7 @@ export function createSecondFactorThrottle(
     },
 
     async reset(userId) {
-      await db
-        .updateTable("second_factor_throttle")
-        .set({ failures: 0, locked_until: 0, lock_seconds: 0 })
-        .where("user_id", "=", userId)
-        .execute();
+      await clear(userId);
     },
 
     async unlock(userId) {

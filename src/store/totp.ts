@@ -2,13 +2,23 @@ import type { Kysely, Transaction } from "kysely";
 import type { RecoveryCodeStore, TOTPStore } from "../core/ports.js";
 import type { Database } from "./schema.js";
 import { forgetAllDevices } from "./devices.js";
+import { precompile } from "./precompiled.js";
 import { isUniqueViolation } from "./unique-violation.js";
 import { randomUUID } from "node:crypto";
 
 export function createTOTPStore(db: Kysely<Database>): TOTPStore {
+  // Every code check runs these: compiled once (precompiled.ts).
+  const factorOf = precompile(db, 1, (userId: string) =>
+    db.selectFrom("totp_factors").selectAll().where("user_id", "=", userId),
+  );
+  // R6: one compare-and-set statement; success iff exactly one row changed.
+  const setLastUsedStep = precompile(db, 2, (userId: string, step: number) =>
+    db.updateTable("totp_factors").set({ last_used_step: step }).where("user_id", "=", userId).where("last_used_step", "<", step),
+  );
+
   return {
     async findFactor(userId) {
-      const row = await db.selectFrom("totp_factors").selectAll().where("user_id", "=", userId).executeTakeFirst();
+      const [row] = (await factorOf(userId)).rows;
       if (!row) return null;
       return {
         userId: row.user_id,
@@ -124,14 +134,8 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
     },
 
     async consumeStep(userId, step) {
-      // R6: one compare-and-set statement; success iff exactly one row changed.
-      const result = await db
-        .updateTable("totp_factors")
-        .set({ last_used_step: step })
-        .where("user_id", "=", userId)
-        .where("last_used_step", "<", step)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
+      const result = await setLastUsedStep(userId, step);
+      return result.numAffectedRows === 1n;
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from "kysely";
 import type { NewUser, UserRecord, UserStore } from "../core/ports.js";
 import type { Database, UsersTable } from "./schema.js";
 import { forgetAllDevices } from "./devices.js";
+import { precompile } from "./precompiled.js";
 import { isUniqueViolation } from "./unique-violation.js";
 
 function toUser(row: Selectable<UsersTable>): UserRecord {
@@ -9,6 +10,7 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
 }
 
 export function createUserStore(db: Kysely<Database>): UserStore {
+  const byId = precompile(db, 1, (id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
   return {
     async createUser(user: NewUser) {
       try {
@@ -36,7 +38,7 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     },
 
     async findUserById(id) {
-      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      const [row] = (await byId(id)).rows;
       return row ? toUser(row) : null;
     },
 
