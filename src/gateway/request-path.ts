@@ -19,6 +19,8 @@ function isNormalEscape(path: string, at: number): boolean {
   const byte = Number.parseInt(hex, 16);
   // "/" and "\" encoded would be separators to some servers and not to others; NUL truncates.
   if (byte === 0x2f || byte === 0x5c || byte === 0x00) return false;
+  // "%252e" is "%2e" to a server that decodes twice, and so "." to it.
+  if (byte === 0x25 && /^[0-9A-Fa-f]{2}$/.test(path.slice(at + 3, at + 5))) return false;
   return !UNRESERVED.test(String.fromCharCode(byte));
 }
 
@@ -26,7 +28,7 @@ function isNormalEscape(path: string, at: number): boolean {
  * True when `path` (no query) is in normal form: starts with one "/", has no empty, "." or ".."
  * segment (also not as "..;param", which Java servers read as ".."), no backslash, fragment or
  * control character, and every percent escape is well formed and not an unreserved character,
- * "/", "\" or NUL.
+ * "/", "\", NUL or a double-encoded escape ("%25" followed by two hex digits).
  */
 export function isNormalPath(path: string): boolean {
   if (!path.startsWith("/")) return false;

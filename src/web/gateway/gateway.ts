@@ -18,12 +18,10 @@ export async function registerGateway(
   const isPublic = publicPathMatcher(settings.publicPaths);
   const { isTrustedProxy, upstream } = settings;
 
-  // Outside gatehouse's pages no body is ever read here: verify and 404 drain it unparsed.
+  // Outside gatehouse's pages no body is ever read here: verify and 404 leave it unread (and
+  // the hook below closes the connection instead).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (_request, payload, done) => {
-    payload.resume();
-    payload.on("end", () => done(null));
-  });
+  app.addContentTypeParser("*", (_request, _payload, done) => done(null));
   // An answer given before the request body was read (401, 303, 400) ends the connection rather
   // than reading an unauthenticated upload to its end (the upstream's early answers do the same).
   app.addHook("onSend", async (request, reply, payload) => {
