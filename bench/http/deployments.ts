@@ -53,7 +53,7 @@ export class Fleet {
     const dataDir = await mkdtemp(join(tmpdir(), `gatehouse-bench-${label}-`));
     this.cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const db = await openSeedDB({ sqliteFile: join(dataDir, "gatehouse.sqlite") });
-    this.cleanups.push(() => db.destroy());
+    this.cleanups.push(() => db.kysely.destroy());
     const seeded = await seed(db);
     const server = await this.start(label, "server-entry.ts", this.serverEnv({ ...env, GATEHOUSE_DATA_DIR: dataDir }));
     return { deployment: { label, instances: [server], db, keys: this.keys }, seeded };
@@ -64,7 +64,7 @@ export class Fleet {
     const database = await createScratchDatabase("gatehouse_bench");
     this.cleanups.push(() => database.drop());
     const db = await openSeedDB({ postgresURL: database.url });
-    this.cleanups.push(() => db.destroy());
+    this.cleanups.push(() => db.kysely.destroy());
     return { database, db };
   }
 

@@ -69,17 +69,19 @@ export async function startPlan(fleet: Fleet, keys: BenchKeys, settings: HTTPSet
       fleet.startPostgresInstances("pg", postgres.database.url, postgres.db, 2, false),
       fleet.startPostgresInstances("pg-redis", postgres.database.url, postgres.db, 2, true),
     ]);
-  const [bare, main, gateway, small, large, [pg, pgRedis]] = await Promise.all([
+  const [bare, main, gateway, small, [pg, pgRedis]] = await Promise.all([
     fleet.startBare(),
     fleet.startSQLite("sqlite", signedInSeed("signed-in", SIGNED_IN_ACCOUNTS)),
     // Forward auth moves gatehouse's own pages under /.gatehouse, so it gets a server of its own.
     fleet.startSQLite("forward-auth", signedInSeed("gateway", SIGNED_IN_ACCOUNTS), { GATEHOUSE_FORWARD_AUTH: "true" }),
     fleet.startSQLite("growth-small", signedInSeed("small", settings.growthSmallUsers, settings.growthResidents)),
-    timed(log, `seeding ${settings.growthLargeUsers.toLocaleString("en-US")} users in one transaction, then starting`, () =>
-      fleet.startSQLite("growth-large", signedInSeed("large", settings.growthLargeUsers, settings.growthResidents)),
-    ),
     startPostgres(),
   ]);
+  // Alone, after the others listen: seeding a million rows keeps this process busy, and a
+  // server's listening line would wait unread behind it until its startup timer fires.
+  const large = await timed(log, `seeding ${settings.growthLargeUsers.toLocaleString("en-US")} users in one transaction, then starting`, () =>
+    fleet.startSQLite("growth-large", signedInSeed("large", settings.growthLargeUsers, settings.growthResidents)),
+  );
   const load: LoadSettings = { durationSeconds: settings.durationSeconds, connections: settings.connections };
   const server = main.deployment.instances[0]!;
   const one = (d: Deployment) => ({ ...d, instances: d.instances.slice(0, 1) });
