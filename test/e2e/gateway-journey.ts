@@ -1,5 +1,5 @@
 // The gateway tutorial as a row of browser steps, shared by the built-in proxy test and the
-// nginx auth_request test: Chromium asks for the protected app's /private?x=1, is sent to
+// nginx auth_request test: Chromium asks for the protected app's /private?x=1&y=2, is sent to
 // /.gatehouse/login?next=..., registers, scans the QR code off a screenshot (zbarimg), types an
 // oathtool code, saves the recovery codes and lands on the app's page, which shows the
 // X-Gatehouse-User it received. Each test file then adds its own steps to the same row.
@@ -17,7 +17,8 @@ import { browserView, createSteps, readRecoveryCodes, scanEnrollmentQR } from ".
 import { CHROMIUM_PATH, computeTOTPWithOathtool, currentTimeStep, launchChromium, requireTool } from "./tools.js";
 
 export const PREFIX = "/.gatehouse";
-export const PROTECTED_PATH = "/private?x=1";
+/** Two query parameters: `next` must carry the whole query (nginx's `$request_uri` alone cannot). */
+export const PROTECTED_PATH = "/private?x=1&y=2";
 
 const LOGIN_FORM_SUBMIT = "form:has(input[name=username]) button[type=submit]";
 const OTP_FORM_SUBMIT = "form:has(input[name=otp]) button[type=submit]";
@@ -79,7 +80,7 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     expectLanding("/private");
     expect(new URL(state.page.url()).origin, "still on the front address").toBe(state.origin);
     expect(await state.page.locator("#user").innerText()).toBe(username);
-    expect(await state.page.locator("#query").innerText()).toBe("x=1");
+    expect(await state.page.locator("#query").innerText()).toBe(new URL(PROTECTED_PATH, state.origin).search.slice(1));
   }
 
   /** What the app saw of a request the browser's context sent (its cookies, plus `headers`). */
@@ -147,7 +148,7 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     await readRecoveryCodes(state.page);
   });
 
-  step(`continuing lands on the app's ${PROTECTED_PATH}, which received X-Gatehouse-User and x=1`, async () => {
+  step(`continuing lands on the app's ${PROTECTED_PATH}, which received X-Gatehouse-User and the whole query`, async () => {
     await click("a.continue");
     await expectAppPage();
   });

@@ -87,6 +87,14 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
     expect(flask?.output() ?? "", "the app logged no request carrying the marker").not.toContain(marker);
   });
 
+  step("nginx redirects to gatehouse's X-Gatehouse-Login: next keeps every query parameter, percent-encoded", async () => {
+    const res = await fetchFront("/private?x=1&y=%C3%A9&z", { Accept: "text/html" });
+    expect(res.status).toBe(303);
+    const location = res.headers.get("location") ?? "";
+    expect(location).toBe(`${PREFIX}/login?next=${encodeURIComponent("/private?x=1&y=%C3%A9&z")}`);
+    expect(res.headers.get("x-gatehouse-login"), "the header stays between nginx and gatehouse").toBeNull();
+  });
+
   step("a public path needs no session, and a forged X-Gatehouse-User on it is dropped by nginx", async () => {
     const res = await fetchFront("/static/app.css", { "X-Gatehouse-User": "admin" });
     expect(res.status).toBe(200);

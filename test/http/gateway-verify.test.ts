@@ -53,6 +53,33 @@ describe("forward-auth mode", () => {
     expect(signInLink(nginx.body)).toBe(`${PREFIX}/login?next=${encodeURIComponent("/reports")}`);
   });
 
+  it("names the sign-in page in X-Gatehouse-Login on a 401, every query parameter of the original URI percent-encoded", async () => {
+    t = await build();
+    const res = await verify(t.client(), PROXY, { "x-original-uri": "/private?x=1&y=2" });
+    expect(res.statusCode).toBe(401);
+    const login = res.headers["x-gatehouse-login"] as string;
+    expect(login).toBe(`${PREFIX}/login?next=${encodeURIComponent("/private?x=1&y=2")}`);
+    expect(new URL(login, "http://front.test").searchParams.get("next"), "one next holding both parameters").toBe("/private?x=1&y=2");
+    expect(signInLink(res.body), "the page links where the header points").toBe(login.replaceAll("&", "&amp;"));
+    // R51: an answer that is not 2xx names no user.
+    expect(res.headers["x-gatehouse-user"]).toBeUndefined();
+  });
+
+  it("X-Gatehouse-Login falls back to next=%2F without a trusted original URI, and is absent on a 200", async () => {
+    t = await build();
+    const stranger = await verify(t.client(), STRANGER, { "x-original-uri": "/private?x=1&y=2" });
+    expect(stranger.headers["x-gatehouse-login"]).toBe(`${PREFIX}/login?next=%2F`);
+    const twoSpellings = await verify(t.client(), PROXY, { "x-original-uri": "/static/%2e%2e/admin?x=1" });
+    expect(twoSpellings.headers["x-gatehouse-login"]).toBe(`${PREFIX}/login?next=%2F`);
+    const client = t.client();
+    await enrollThroughGateway(t, client, "alice");
+    const signedIn = await verify(client, PROXY, { "x-original-uri": "/private?x=1&y=2" });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.headers["x-gatehouse-login"]).toBeUndefined();
+    const publicPath = await verify(t.client(), PROXY, { "x-original-uri": "/static/app.css" });
+    expect(publicPath.headers["x-gatehouse-login"]).toBeUndefined();
+  });
+
   it("answers 401 to a password-only session", async () => {
     t = await build();
     await enrollThroughGateway(t, t.client(), "alice");

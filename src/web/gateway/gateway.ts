@@ -28,7 +28,7 @@ export async function registerGateway(
     if (!request.raw.complete) reply.header("connection", "close");
     return payload;
   });
-  verifyRoute(app, route.deps, route.cookie, { isPublic, isTrustedProxy });
+  verifyRoute(app, route.deps, route.cookie, route.paths, { isPublic, isTrustedProxy });
   // Every other path under the prefix is ours too, and not found: it never reaches the upstream.
   app.all(`${GATEWAY_PREFIX}/*`, (_request, reply) => reply.callNotFound());
 

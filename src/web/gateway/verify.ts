@@ -10,9 +10,16 @@ import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
 import { USER_HEADER } from "../../gateway/upstream-headers.js";
 import type { CookiePolicy } from "../cookies.js";
 import type { WebDeps } from "../deps.js";
-import { GATEWAY_PREFIX } from "../paths.js";
+import { GATEWAY_PREFIX, type SitePaths } from "../paths.js";
 import { resolveVisitor } from "../visitor.js";
 import { fullySignedIn } from "./access.js";
+
+/**
+ * On a 401, the sign-in page for this request (its link, percent-encoded by us): nginx cannot
+ * percent-encode `$request_uri` itself, so its sample redirects to this header's value instead.
+ * Never an identity header (R51): it names a page, not a user.
+ */
+export const LOGIN_HEADER = "x-gatehouse-login";
 
 /** Proxies name the request they are asking about in one of these (Traefik, nginx convention). */
 const ORIGINAL_URI_HEADERS = ["x-forwarded-uri", "x-original-uri"] as const;
@@ -35,6 +42,7 @@ export function verifyRoute(
   app: FastifyInstance,
   deps: WebDeps,
   cookie: CookiePolicy,
+  paths: SitePaths,
   access: { isPublic: PublicPaths; isTrustedProxy: TrustedProxies },
 ): void {
   app.route({
@@ -51,7 +59,10 @@ export function verifyRoute(
       if (original !== undefined && access.isPublic(pathOf(original))) return reply.code(200).send();
       const username = fullySignedIn(await resolveVisitor(request, deps, cookie));
       if (username !== undefined) return reply.code(200).header(USER_HEADER, username).send();
-      throw new SignInRequiredError(original ?? "/");
+      // The 401 page's link and this header are one and the same sign-in URL.
+      const next = original ?? "/";
+      reply.header(LOGIN_HEADER, paths.login(next));
+      throw new SignInRequiredError(next);
     },
   });
 }
