@@ -9,10 +9,17 @@ export interface AccountsOptions {
   /** Contract: 10 failures per username and client address, 100 per address, in 15 minutes. */
   perAccountAndAddress: number;
   perAddress: number;
+  /** Self-registrations per client address in the same window: each costs an Argon2 hash. */
+  registrationsPerAddress: number;
   windowMs: number;
 }
 
-export const DEFAULT_LOGIN_LIMITS = { perAccountAndAddress: 10, perAddress: 100, windowMs: 15 * 60_000 };
+export const DEFAULT_LOGIN_LIMITS = {
+  perAccountAndAddress: 10,
+  perAddress: 100,
+  registrationsPerAddress: 100,
+  windowMs: 15 * 60_000,
+};
 
 export interface AccountsDeps {
   users: UserStore;
@@ -69,10 +76,23 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
   }
 
   return {
-    /** `byAdmin`: the CLI adds users even when self-registration is closed. */
-    async register(username: string, password: string, { byAdmin = false } = {}): Promise<UserRecord> {
-      if (!options.registrationOpen && !byAdmin) {
-        throw new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
+    /**
+     * `byAdmin`: the CLI adds users even when self-registration is closed, unthrottled. A
+     * self-registration counts against its client address whatever its outcome, so one address
+     * cannot make the server hash passwords (or create accounts) without bound.
+     */
+    async register(
+      username: string,
+      password: string,
+      from: { byAdmin: true } | { byAdmin?: false; clientAddress: string },
+    ): Promise<UserRecord> {
+      if (!from.byAdmin) {
+        if (!options.registrationOpen) {
+          throw new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
+        }
+        const limit = { key: `register:${from.clientAddress}`, limit: options.registrationsPerAddress, windowMs: options.windowMs };
+        const decision = await throttle.charge(newId(), [limit], clock.now());
+        if (!decision.allowed) throw new ThrottledError(decision.retryAfterSeconds);
       }
       const key = usernameKey(username);
       if (key === null) {
@@ -90,7 +110,7 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
       if (!(await users.createUser({ ...user, usernameKey: key }))) {
         throw new GatehouseError(ErrorCode.USERNAME_TAKEN, "That username is taken. Choose another.");
       }
-      await events.record({ type: byAdmin ? "admin-user-added" : "registered", userId: user.id });
+      await events.record({ type: from.byAdmin ? "admin-user-added" : "registered", userId: user.id });
       return user;
     },
 

@@ -20,7 +20,7 @@ describe.concurrent("gatehouse enroll", () => {
     dir = await makeDataDir();
     const services = await openServices(dir.path, dir.masterSecrets);
     try {
-      for (const name of ["alice", "bob"]) await services.accounts.register(name, PASSWORD);
+      for (const name of ["alice", "bob"]) await services.accounts.register(name, PASSWORD, { byAdmin: true });
     } finally {
       await services.close();
     }

@@ -35,7 +35,7 @@ async function setUpUsers(dir: DataDir, ring: Uint8Array[], clock: TestClock) {
   try {
     const enrolled: Enrolled[] = [];
     for (const name of ["ann", "ben", "cat"]) enrolled.push({ name, ...(await enrollInProcess(services, clock, name)) });
-    const dan = await services.accounts.register("dan", PASSWORD);
+    const dan = await services.accounts.register("dan", PASSWORD, { byAdmin: true });
     const pending = await services.twoFactor.currentEnrollment(dan.id, "dan");
     return { enrolled, pending: { userId: dan.id, secretBase32: pending.secretBase32 } };
   } finally {

@@ -45,7 +45,7 @@ function sourceCounts(): Record<string, number> {
 
 /** The installation to move, built the way the web app would build it. */
 async function buildInstallation(services: Services) {
-  const alice = await services.accounts.register("alice", PASSWORD);
+  const alice = await services.accounts.register("alice", PASSWORD, { byAdmin: true });
   const view = await services.twoFactor.currentEnrollment(alice.id, "alice");
   const codes = await services.twoFactor.confirmEnrollment(alice.id, totpCode(view.secretBase32, clock.now()), { kind: "first" });
   if (!codes) throw new Error("alice's enrollment was not confirmed");
@@ -53,9 +53,9 @@ async function buildInstallation(services: Services) {
   await expect(services.twoFactor.verifyCode(alice.id, "000000")).rejects.toThrow(); // a throttle row
   const deviceToken = await services.devices.remember(alice.id, "Firefox on Linux");
   const { token: sessionToken } = await services.sessions.start("full", alice.id, "/account", null);
-  await services.accounts.register("bob", PASSWORD); // no 2FA
+  await services.accounts.register("bob", PASSWORD, { byAdmin: true }); // no 2FA
   await expect(services.accounts.verifyPassword("bob", "wrong-password-1", "203.0.113.9")).rejects.toThrow(); // a login failure
-  const carol = await services.accounts.register("carol", PASSWORD);
+  const carol = await services.accounts.register("carol", PASSWORD, { byAdmin: true });
   await services.twoFactor.currentEnrollment(carol.id, "carol"); // shown, never confirmed: pending
   Object.assign(known, { aliceId: alice.id, secret: view.secretBase32, codes, deviceToken, sessionToken });
 }

@@ -120,7 +120,7 @@ export function totpCode(secretBase32: string, atMs: number): string {
 
 /** Registers NAME and confirms an authenticator at the clock's time; returns the user id and key. */
 export async function enrollInProcess(services: Services, clock: TestClock, name: string) {
-  const user = await services.accounts.register(name, PASSWORD);
+  const user = await services.accounts.register(name, PASSWORD, { byAdmin: true });
   const view = await services.twoFactor.currentEnrollment(user.id, name);
   const codes = await services.twoFactor.confirmEnrollment(user.id, totpCode(view.secretBase32, clock.now()), { kind: "first" });
   if (!codes) throw new Error(`enrollment of ${name} was not confirmed`);

@@ -68,7 +68,7 @@ describe.concurrent("gatehouse user commands", () => {
 
   it("user list and user show print aligned text, and JSON with --json, without secrets", async () => {
     const { dir } = await folderWith(async (services, clock) => {
-      await services.accounts.register("bob", PASSWORD);
+      await services.accounts.register("bob", PASSWORD, { byAdmin: true });
       await enrollInProcess(services, clock, "alice");
     });
     const [text, json, show, showText] = await Promise.all([
@@ -122,7 +122,7 @@ describe.concurrent("gatehouse user commands", () => {
 
   it("user unlock clears the hard lock after 100 failures, which enroll reports as a locked account", async () => {
     const { dir, inProcess } = await folderWith(async (services) => {
-      const alice = await services.accounts.register("alice", PASSWORD);
+      const alice = await services.accounts.register("alice", PASSWORD, { byAdmin: true });
       // 100 failures, each after the previous lock (at most a day) ran out.
       let at = Date.now() + 365 * DAY_MS;
       for (let i = 0; i < 100; i++, at += 2 * DAY_MS) {
@@ -151,8 +151,8 @@ describe.concurrent("gatehouse user commands", () => {
 
   it("user remove deletes the user; events list every admin action with its origin, removed users by name", async () => {
     const { dir } = await folderWith(async (services) => {
-      await services.accounts.register("alice", PASSWORD);
-      await services.accounts.register("bob", PASSWORD);
+      await services.accounts.register("alice", PASSWORD, { clientAddress: "127.0.0.1" });
+      await services.accounts.register("bob", PASSWORD, { clientAddress: "127.0.0.1" });
     });
     const [removed, unlocked] = await Promise.all([
       gatehouse(["user", "remove", "bob"], dir.env),

@@ -70,7 +70,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     },
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
-      const user = await deps.accounts.register(form.username, form.password);
+      const user = await deps.accounts.register(form.username, form.password, { clientAddress: request.ip });
       const issued = await deps.sessions.start("pending", user.id, safeNextPath(form.next), request.visitor.session);
       helpers.startSession(reply, issued.token);
       return redirect(reply, paths.to("/2fa/setup"));
