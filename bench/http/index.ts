@@ -46,7 +46,7 @@ export async function runHTTPBench(options: HTTPBenchOptions): Promise<HTTPBench
     durationSeconds: options.seconds ?? (quick ? 1 : 10),
     connections: 50,
     stormConnections: 32,
-    initialRps: quick ? 300 : 1_500,
+    initialRps: quick ? 300 : 1_000,
     growthSmallUsers: 1_000,
     growthLargeUsers: quick ? 20_000 : 1_000_000,
     growthResidents: quick ? 200 : 1_000,

@@ -89,12 +89,12 @@ const range = (s: Spread, format: (n: number) => string) => `${format(s.min)}–
 
 export function formatRowsTable(rows: readonly HTTPRow[]): string {
   return [
-    "| case | req/s (median) | min–max req/s | × bare (median) | min–max × bare | p50 ms | p99 ms (median) | p99 min–max | RSS MB | unexpected |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| case | req/s (median) | min–max req/s | × bare (median) | min–max × bare | p50 ms | p99 ms (median) | p99 min–max | server event-loop p99 ms | RSS MB | unexpected |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (r) =>
         `| ${r.title} | ${int(r.rps.median)} | ${range(r.rps, int)} | ${fixed(r.ratioToBaseline.median)} | ${range(r.ratioToBaseline, fixed)} | ` +
-        `${r.p50Ms} | ${r.p99Ms.median} | ${range(r.p99Ms, String)} | ${r.rssMB ?? ""} | ${r.unexpected} of ${int(r.requests)} |`,
+        `${r.p50Ms} | ${r.p99Ms.median} | ${range(r.p99Ms, String)} | ${r.eventLoopP99Ms ? fixed(r.eventLoopP99Ms.median, 1) : ""} | ${r.rssMB ?? ""} | ${r.unexpected} of ${int(r.requests)} |`,
     ),
   ].join("\n");
 }

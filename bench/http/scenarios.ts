@@ -13,7 +13,7 @@ export interface Measurement extends LoadResult {
   note?: string;
   /** RSS of the (first) server process after the load. */
   rssMB?: number;
-  /** Event-loop delay p99 of the server process during the load. */
+  /** Event-loop delay p99 of the (first) server process during the load. */
   eventLoopP99Ms?: number;
   /** The second client of the password storm. */
   healthz?: LoadResult;
@@ -48,9 +48,11 @@ const pick = <T>(pool: readonly T[], index: number): T => pool[Math.min(index, p
 const megabytes = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 /**
- * How many single-use accounts a round needs: the last measured rate × the duration, with
- * headroom. Seeding more than needed costs only seeding time; fewer ends the round early
- * (said in the note), never reuses an account.
+ * How many single-use accounts a round needs: the highest rate seen so far (the first guess
+ * included) × the duration, with headroom. On a noisy machine a case's rate swings several-fold
+ * between rounds, so the last rate alone under-seeds the next fast round. Seeding more than
+ * needed costs only seeding time; fewer ends the round early (said in the note), never reuses
+ * an account.
  */
 class PoolSizer {
   private rps: number;
@@ -61,17 +63,19 @@ class PoolSizer {
     return Math.ceil((this.rps * this.settings.durationSeconds * 1.5) / perAccount) + this.settings.connections;
   }
   observe(rps: number): void {
-    this.rps = Math.max(rps, 10);
+    this.rps = Math.max(this.rps, rps);
   }
 }
 
-async function measureLoad(spec: LoadSpec, settings: LoadSettings, server?: BenchProcess): Promise<Measurement> {
+/** Runs the load; the server's RSS after it and its event-loop delay during it (first instance). */
+async function measureLoad(spec: LoadSpec, settings: LoadSettings, server: BenchProcess): Promise<Measurement> {
+  await server.stats(true);
   const result = await runLoad(spec);
-  const measurement: Measurement = { ...result };
+  const stats = await server.stats(true);
+  const measurement: Measurement = { ...result, rssMB: megabytes(stats.rssBytes), eventLoopP99Ms: stats.eventLoopDelayMs.p99 };
   if (result.seconds < settings.durationSeconds * 0.9 && spec.maxRequests !== undefined) {
     measurement.note = `pool of ${spec.maxRequests} single-use requests ran out after ${result.seconds.toFixed(1)} s`;
   }
-  if (server) measurement.rssMB = megabytes((await server.stats()).rssBytes);
   return measurement;
 }
 
@@ -112,7 +116,7 @@ export function wrongCodeScenario(meta: Omit<Scenario, "measure">, deployment: D
           expectedStatus: 401,
         },
         settings,
-        deployment.instances[0],
+        deployment.instances[0]!,
       );
       sizer.observe(measurement.rps);
       return measurement;
@@ -148,7 +152,7 @@ export function rightCodeScenario(
           expectedStatus: 303,
         },
         settings,
-        deployment.instances[0],
+        deployment.instances[0]!,
       );
       sizer?.observe(measurement.rps);
       return measurement;
