@@ -12,9 +12,9 @@
 import type { SqliteDatabase, SqliteStatement } from "kysely";
 
 /**
- * Distinct SQL texts kept. The store has about 70 query shapes (an `IN (?, ?)` list of another
- * length is another text); beyond the cap the least recently used statement is dropped (its
- * memory is freed when the garbage collector finalizes it).
+ * Distinct SQL texts kept: more than the store's query shapes, though an `IN (?, ?)` list of
+ * another length is another text. Beyond the cap the least recently used statement is dropped
+ * (its memory is freed when the garbage collector finalizes it).
  */
 export const STATEMENT_CACHE_CAPACITY = 200;
 
