@@ -7,7 +7,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { FastifyRequest } from "fastify";
 import { describe, expect } from "vitest";
+import { isBrowserNavigation } from "../../src/web/gateway/access.js";
+import { rawRequest } from "../support/gateway.js";
 import { startServer, type ServerProcess } from "../support/server-process.js";
 import { DEBIAN_PYTHON, startFlaskApp, type FlaskApp } from "./flask.js";
 import { defineGatewayJourney, getFrom, PREFIX, PROTECTED_PATH, signOutThroughLogoutPage } from "./gateway-journey.js";
@@ -78,11 +81,14 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
 
   step("without a session, a forged X-Gatehouse-User is sent to sign in and never reaches the app", async () => {
     const marker = `forged-${randomBytes(4).toString("hex")}`;
-    const res = await fetchFront(`/private?x=${marker}`, { "X-Gatehouse-User": username });
-    expect(res.status, "nginx sends every request without a session to sign in, API calls too").toBe(303);
-    const location = new URL(res.headers.get("location") ?? "", state.origin);
+    // Not fetch: it sends its own Sec-Fetch-Mode (cors).
+    const res = await rawRequest(state.origin, `/private?x=${marker}`, { "X-Gatehouse-User": username, "Sec-Fetch-Mode": "navigate" });
+    expect(res.status, "a browser navigation is sent to sign in").toBe(303);
+    const location = new URL(res.headers.location ?? "", state.origin);
     expect(location.pathname).toBe(`${PREFIX}/login`);
     expect(location.searchParams.get("next")).toBe(`/private?x=${marker}`);
+    const api = await fetchFront(`/private?x=${marker}`, { "X-Gatehouse-User": username, Accept: "application/json" });
+    expect(api.status, "an API call gets 401").toBe(401);
     expect(flask?.output() ?? "", "control: the app logs the requests it gets").toContain("/whoami.json?probe=headers");
     expect(flask?.output() ?? "", "the app logged no request carrying the marker").not.toContain(marker);
   });
@@ -93,6 +99,33 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
     const location = res.headers.get("location") ?? "";
     expect(location).toBe(`${PREFIX}/login?next=${encodeURIComponent("/private?x=1&y=%C3%A9&z")}`);
     expect(res.headers.get("x-gatehouse-login"), "the header stays between nginx and gatehouse").toBeNull();
+  });
+
+  step("without a session, nginx answers 303 to browser navigations and 401 to anything else, by gatehouse's own rule", async () => {
+    const cases: { method: string; headers: Record<string, string> }[] = [
+      { method: "GET", headers: { "Sec-Fetch-Mode": "navigate", Accept: "*/*" } },
+      { method: "POST", headers: { "Sec-Fetch-Mode": "navigate" } },
+      { method: "GET", headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" } },
+      { method: "HEAD", headers: { Accept: "TEXT/HTML" } },
+      { method: "GET", headers: { "Sec-Fetch-Mode": "cors", Accept: "text/html" } },
+      { method: "GET", headers: {} },
+      { method: "GET", headers: { Accept: "application/json" } },
+      { method: "GET", headers: { Accept: "text/htmlx" } },
+      { method: "GET", headers: { "Sec-Fetch-Mode": "NAVIGATE", Accept: "*/*" } },
+      { method: "GET", headers: { "Sec-Fetch-Mode": "cors", Accept: "*/*" } },
+      { method: "POST", headers: { Accept: "text/html" } },
+      { method: "DELETE", headers: { Accept: "text/html" } },
+    ];
+    for (const { method, headers } of cases) {
+      const lowerCased = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+      const navigation = isBrowserNavigation({ method, headers: lowerCased } as unknown as FastifyRequest);
+      const res = await rawRequest(state.origin, "/private?x=1&y=2", headers, method);
+      const label = `${method} ${JSON.stringify(headers)}`;
+      expect(res.status, label).toBe(navigation ? 303 : 401);
+      if (navigation) expect(res.headers.location, label).toBe(`${PREFIX}/login?next=${encodeURIComponent("/private?x=1&y=2")}`);
+      else expect(res.headers.location, label).toBeUndefined();
+      expect(res.headers["x-fixture-received-user"], `${label} reached the app`).toBeUndefined();
+    }
   });
 
   step("a public path needs no session, and a forged X-Gatehouse-User on it is dropped by nginx", async () => {
@@ -137,7 +170,7 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
     await journey.go(PROTECTED_PATH);
     journey.expectSentToLogin();
     const res = await journey.state.page.request.get(`${state.origin}/whoami.json`, { maxRedirects: 0 });
-    expect(res.status(), "the old session's cookie opens nothing").toBe(303);
+    expect(res.status(), "the old session's cookie opens nothing (an API call: 401)").toBe(401);
   });
 
   journey.defineSecondSignIn();
