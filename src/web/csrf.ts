@@ -1,8 +1,10 @@
 // Synchronizer CSRF tokens (R41): derived from the session cookie's token with a server key, so
 // a token is worth nothing without the victim's cookie and changes whenever the session rotates.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 
-export function createCSRF(key: Uint8Array) {
+export function createCSRF(keyBytes: Uint8Array) {
+  // A KeyObject once, not the raw bytes imported again on every page and POST.
+  const key = createSecretKey(keyBytes);
   function tokenFor(cookieToken: string): string {
     return createHmac("sha256", key).update("csrf\0").update(cookieToken).digest("base64url");
   }

@@ -41,9 +41,9 @@ export async function resolveVisitor(request: FastifyRequest, deps: WebDeps, coo
   const raw = request.cookies[cookie.session];
   // Anything but a token of our shape is no cookie at all (and gets a fresh one on a page).
   const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;
-  const session = await deps.sessions.resolve(cookieToken);
-  const user = session ? await deps.users.findUserById(session.userId) : null;
-  return { cookieToken, session: user ? session : null, user };
+  // One joined query: this runs on every request, the forward-auth check included.
+  const found = await deps.sessions.resolveWithUser(cookieToken);
+  return { cookieToken, session: found?.session ?? null, user: found?.user ?? null };
 }
 
 /** Gives an anonymous visitor a cookie token so its forms can carry a CSRF token (R41, login CSRF). */
