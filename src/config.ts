@@ -1,7 +1,7 @@
 // The only reader of process.env. Every setting is validated at startup with one clear sentence.
 import { z } from "zod";
 import { parsePublicPathRules, publicPathProblem } from "./gateway/public-paths.js";
-import type { GatewaySettings } from "./gateway/settings.js";
+import type { GatewaySettings, ReturnTargets } from "./gateway/settings.js";
 import { trustedProxyProblem } from "./gateway/trusted-proxies.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -20,6 +20,15 @@ function commaList(problem: (entry: string) => string | null) {
 
 /** A registrable host name for a cookie's Domain attribute (RFC 6265 §5.2.3); no IP address. */
 const COOKIE_DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A return host: a host name (lower case, no trailing dot, no IP address), with a port or not. */
+const RETURN_HOST = /^(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?(:([1-9][0-9]{0,4}))?$/;
+
+function returnHostProblem(entry: string): string | null {
+  const port = Number(entry.split(":")[1] ?? "1");
+  if (RETURN_HOST.test(entry) && port <= 65535) return null;
+  return `GATEHOUSE_RETURN_HOSTS entry ${JSON.stringify(entry)} must be a host name such as app.example.com, with :port only when its URLs carry one`;
+}
 
 const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -91,6 +100,12 @@ const EnvSchema = z.object({
     .transform((value) => value.toLowerCase().replace(/^\./, ""))
     .refine((value) => COOKIE_DOMAIN.test(value), "GATEHOUSE_COOKIE_DOMAIN must be a host name such as example.com")
     .optional(),
+  // R45: the apps' hosts (forward auth across subdomains) that `next` may lead back to.
+  GATEHOUSE_RETURN_HOSTS: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(commaList(returnHostProblem))
+    .default([]),
 });
 
 
@@ -129,6 +144,30 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/**
+ * GATEHOUSE_RETURN_HOSTS: only for forward auth, with GATEHOUSE_PUBLIC_URL (the sign-in host,
+ * whose scheme the return URLs must share), and under GATEHOUSE_COOKIE_DOMAIN (a host outside it
+ * would never see the session, and its visitors would sign in forever).
+ */
+function returnTargets(
+  hosts: string[],
+  context: { forwardAuth: boolean; publicURL: URL | undefined; domain: string | undefined },
+): ReturnTargets | undefined {
+  if (hosts.length === 0) return undefined;
+  const { forwardAuth, publicURL, domain } = context;
+  if (!forwardAuth) throw new ConfigError("GATEHOUSE_RETURN_HOSTS needs GATEHOUSE_FORWARD_AUTH=true: the hosts are apps behind a forward-auth proxy.");
+  if (!publicURL) throw new ConfigError("GATEHOUSE_RETURN_HOSTS needs GATEHOUSE_PUBLIC_URL, the host users sign in on.");
+  const outside = hosts.find((host) => {
+    const name = host.split(":")[0] ?? "";
+    return domain === undefined || (name !== domain && !name.endsWith(`.${domain}`));
+  });
+  if (outside !== undefined) {
+    throw new ConfigError(`GATEHOUSE_RETURN_HOSTS entry ${outside} must be under GATEHOUSE_COOKIE_DOMAIN, or it never receives the session cookie.`);
+  }
+  const scheme = publicURL.protocol === "http:" ? "http:" : "https:";
+  return { returnHosts: { scheme, hosts: new Set(hosts) }, signInOrigin: publicURL.origin };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -146,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`GATEHOUSE_COOKIE_DOMAIN (${domain}) must be the host of GATEHOUSE_PUBLIC_URL or a parent of it, or browsers drop the cookies.`);
   }
   const gatewayOn = e.GATEHOUSE_UPSTREAM !== undefined || e.GATEHOUSE_FORWARD_AUTH === "true";
+  const returnTo = returnTargets(e.GATEHOUSE_RETURN_HOSTS, { forwardAuth: e.GATEHOUSE_FORWARD_AUTH === "true", publicURL, domain });
   return {
     host: e.HOST,
     port: e.PORT,
@@ -170,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           upstream: e.GATEHOUSE_UPSTREAM ? new URL(e.GATEHOUSE_UPSTREAM) : undefined,
           publicPaths: parsePublicPathRules(e.GATEHOUSE_PUBLIC_PATHS),
           upstreamTimeoutMs: e.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS * 1000,
+          returnTo,
         }
       : undefined,
     trustedProxies: e.GATEHOUSE_TRUSTED_PROXIES,

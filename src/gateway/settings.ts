@@ -1,4 +1,13 @@
+import type { ReturnHosts } from "../core/redirect.js";
 import type { PublicPathRule } from "./public-paths.js";
+
+/** Forward auth across subdomains: the apps' hosts `next` may lead back to, and where to sign in. */
+export interface ReturnTargets {
+  /** GATEHOUSE_RETURN_HOSTS, with GATEHOUSE_PUBLIC_URL's scheme. */
+  returnHosts: ReturnHosts;
+  /** GATEHOUSE_PUBLIC_URL's origin: sign-in forms accept POSTs from there only. */
+  signInOrigin: string;
+}
 
 /** Gateway mode: gatehouse's pages under /.gatehouse, every other path the upstream app's. */
 export interface GatewaySettings {
@@ -8,4 +17,6 @@ export interface GatewaySettings {
   publicPaths: PublicPathRule[];
   /** GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS, in milliseconds: slower answers get 504. */
   upstreamTimeoutMs: number;
+  /** Set with GATEHOUSE_RETURN_HOSTS; otherwise `next` is a path on gatehouse's own host. */
+  returnTo?: ReturnTargets | undefined;
 }

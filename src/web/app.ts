@@ -11,7 +11,7 @@ import { frameworkErrorHandler, registerErrorHandling } from "./errors.js";
 import { registerGateway } from "./gateway/gateway.js";
 import { refuseUnnormalizedPaths } from "./gateway/path-guard.js";
 import { gatehousePages } from "./pages.js";
-import { GATEWAY_PREFIX, sitePaths } from "./paths.js";
+import { GATEWAY_PREFIX, returnOrigins, sitePaths } from "./paths.js";
 import { registerVisitor } from "./visitor.js";
 
 /** Forms here are a few short fields; anything larger is refused with 413 before parsing. */
@@ -21,7 +21,7 @@ export async function buildApp(
   options: WebOptions & { logger: FastifyBaseLogger },
   deps: WebDeps,
 ): Promise<FastifyInstance> {
-  const paths = sitePaths(options.gateway ? GATEWAY_PREFIX : "");
+  const paths = sitePaths(options.gateway ? GATEWAY_PREFIX : "", options.gateway?.returnTo);
   const isTrustedProxy = trustedProxies(options.trustedProxies ?? []);
   const app = Fastify({
     loggerInstance: options.logger,
@@ -45,7 +45,7 @@ export async function buildApp(
         defaultSrc: ["'none'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "data:"],
-        formAction: ["'self'"],
+        formAction: ["'self'", ...returnOrigins(options.gateway?.returnTo)],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
       },

@@ -3,6 +3,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parsePublicPathRules } from "../../src/gateway/public-paths.js";
+import type { ReturnTargets } from "../../src/gateway/settings.js";
 import type { ComposeOptions } from "../../src/compose.js";
 import { buildTestApp, codeAt, secretFromSetupPage, STRONG_PASSWORD, type TestApp, type TestClient } from "./app.js";
 
@@ -14,6 +15,8 @@ export interface GatewayTestOptions {
   publicPaths?: string[];
   trustedProxies?: string[];
   upstreamTimeoutSeconds?: number;
+  /** GATEHOUSE_RETURN_HOSTS as loadConfig builds it. */
+  returnTo?: ReturnTargets | undefined;
   overrides?: Partial<ComposeOptions>;
 }
 
@@ -23,6 +26,7 @@ export async function buildGatewayApp(options: GatewayTestOptions): Promise<Test
       upstream: options.upstream === undefined ? undefined : new URL(options.upstream),
       publicPaths: parsePublicPathRules(options.publicPaths ?? []),
       upstreamTimeoutMs: (options.upstreamTimeoutSeconds ?? 30) * 1000,
+      returnTo: options.returnTo,
     },
     trustedProxies: options.trustedProxies ?? [],
     ...options.overrides,
@@ -30,12 +34,12 @@ export async function buildGatewayApp(options: GatewayTestOptions): Promise<Test
 }
 
 /** Registers and enrolls under /.gatehouse; the client ends fully signed in. Returns the key. */
-export async function enrollThroughGateway(t: TestApp, client: TestClient, username: string): Promise<string> {
+export async function enrollThroughGateway(t: TestApp, client: TestClient, username: string, origin?: string): Promise<string> {
   await client.get(`${PREFIX}/register`);
-  const registered = await client.post(`${PREFIX}/register`, { username, password: STRONG_PASSWORD });
+  const registered = await client.post(`${PREFIX}/register`, { username, password: STRONG_PASSWORD }, { origin });
   if (registered.statusCode !== 303) throw new Error(`register answered ${registered.statusCode}`);
   const secret = secretFromSetupPage((await client.get(`${PREFIX}/2fa/setup`)).body);
-  const confirmed = await client.post(`${PREFIX}/2fa/setup`, { otp: codeAt(secret, t.clock.ms) });
+  const confirmed = await client.post(`${PREFIX}/2fa/setup`, { otp: codeAt(secret, t.clock.ms) }, { origin });
   if (confirmed.statusCode !== 303) throw new Error(`enrollment answered ${confirmed.statusCode}`);
   await client.get(`${PREFIX}/2fa/recovery-codes`);
   return secret;

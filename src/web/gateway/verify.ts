@@ -38,6 +38,16 @@ function originalURI(request: FastifyRequest, isTrustedProxy: TrustedProxies): s
   return undefined;
 }
 
+/**
+ * Where the visitor returns after signing in: the original URI as an absolute URL when the
+ * trusted proxy's X-Forwarded-Proto/-Host name a return host (an app on another subdomain than
+ * gatehouse's), else the path itself. `original` came from a trusted proxy, and so does the host.
+ */
+function returnTarget(request: FastifyRequest, original: string, paths: SitePaths): string {
+  const onAppHost = paths.next(`${request.protocol}://${request.host}${original}`);
+  return onAppHost === "/" ? original : onAppHost;
+}
+
 export function verifyRoute(
   app: FastifyInstance,
   deps: WebDeps,
@@ -60,7 +70,7 @@ export function verifyRoute(
       const username = fullySignedIn(await resolveVisitor(request, deps, cookie));
       if (username !== undefined) return reply.code(200).header(USER_HEADER, username).send();
       // The 401 page's link and this header are one and the same sign-in URL.
-      const next = original ?? "/";
+      const next = original === undefined ? "/" : returnTarget(request, original, paths);
       reply.header(LOGIN_HEADER, paths.login(next));
       throw new SignInRequiredError(next);
     },

@@ -3,21 +3,22 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nextStep, transition } from "../../core/flow.js";
 import { safeNextPath } from "../../core/redirect.js";
 import { CredentialsForm, parseForm } from "../forms.js";
+import type { SitePaths } from "../paths.js";
 import { loginPage, registerPage, signOutPage } from "../views/sign-in.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
-function queryNext(request: FastifyRequest): string {
-  return safeNextPath((request.query as Record<string, unknown> | undefined)?.["next"]);
+function queryNext(request: FastifyRequest, paths: SitePaths): string {
+  return paths.next((request.query as Record<string, unknown> | undefined)?.["next"]);
 }
 
 /** What the refused form held (plain, bounded strings only), to fill it in again. */
-function refill(request: FastifyRequest, error: string) {
+function refill(request: FastifyRequest, paths: SitePaths, error: string) {
   const body = request.body as Record<string, unknown> | undefined;
   const username = body?.["username"];
   return {
     error,
     username: typeof username === "string" && username.length <= 256 ? username : undefined,
-    next: safeNextPath(body?.["next"]),
+    next: paths.next(body?.["next"]),
   };
 }
 
@@ -26,7 +27,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
   const { deps, paths } = route;
 
   app.get("/login", async (request, reply) => {
-    const next = queryNext(request);
+    const next = queryNext(request, paths);
     if ((await helpers.signInState(request)).kind === "signed-in") return redirect(reply, next);
     return sendPage(reply, loginPage(helpers.context(request, reply), { next }));
   });
@@ -36,13 +37,13 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     {
       config: {
         renderFormError: async (request, reply, error) =>
-          loginPage(helpers.context(request, reply), refill(request, error)),
+          loginPage(helpers.context(request, reply), refill(request, paths, error)),
       },
     },
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
       const user = await deps.accounts.verifyPassword(form.username, form.password, request.ip);
-      const next = safeNextPath(form.next);
+      const next = paths.next(form.next);
       const enrolled = await deps.twoFactor.isEnrolled(user.id);
       let state = transition(await helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
       // R46: a browser remembered by this user skips the code; the session is still a new one.
@@ -57,7 +58,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
   );
 
   app.get("/register", async (request, reply) => {
-    return sendPage(reply, registerPage(helpers.context(request, reply), { next: queryNext(request) }));
+    return sendPage(reply, registerPage(helpers.context(request, reply), { next: queryNext(request, paths) }));
   });
 
   app.post(
@@ -65,7 +66,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     {
       config: {
         renderFormError: async (request, reply, error) =>
-          registerPage(helpers.context(request, reply), refill(request, error)),
+          registerPage(helpers.context(request, reply), refill(request, paths, error)),
       },
     },
     async (request, reply) => {

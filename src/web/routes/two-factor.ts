@@ -1,6 +1,5 @@
 // The second factor at sign-in: the code challenge, recovery codes (R5-R8, R20, R33).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { safeNextPath } from "../../core/redirect.js";
 import { transition, type SignInEvent, type SignInState } from "../../core/flow.js";
 import type { SessionRecord, UserRecord } from "../../core/ports.js";
 import { browserLabel } from "../browser-label.js";
@@ -11,7 +10,7 @@ import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./con
 
 export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
-  const { deps } = route;
+  const { deps, paths } = route;
 
   /** R32: the second factor passed; a new session token replaces the pending one. */
   async function completeSignIn(
@@ -45,7 +44,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
     const notice = await check(pending.user);
     const flash = notice ? sealFlash(deps.sealer, pending.user.id, { notice }) : null;
     const session = await completeSignIn(reply, pending, { type: "second-factor-accepted" }, flash);
-    return redirect(reply, safeNextPath(session.nextPath));
+    return redirect(reply, paths.next(session.nextPath));
   }
 
   app.post("/2fa", { config: challengeError }, (request, reply) =>
@@ -72,7 +71,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
   app.get("/2fa/recovery-codes", async (request, reply) => {
     const signedIn = await helpers.requireStep(request, reply, "done", "/");
     if (!signedIn) return reply;
-    const next = safeNextPath(signedIn.session.nextPath);
+    const next = paths.next(signedIn.session.nextPath);
     const { recoveryCodes: codes } = openFlash(deps.sealer, signedIn.user.id, await deps.sessions.takeFlash(signedIn.session));
     if (!codes) return redirect(reply, next);
     return sendPage(reply, recoveryCodesPage(helpers.context(request, reply), codes, next));
