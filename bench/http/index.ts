@@ -55,7 +55,7 @@ export async function runHTTPBench(options: HTTPBenchOptions): Promise<HTTPBench
   const fleet = new Fleet(keys, log);
   try {
     log("starting servers and seeding");
-    const plan = await startPlan(fleet, keys, settings, log);
+    const plan = await startPlan(fleet, keys, settings, log, options.only);
     const { only } = options;
     const scenarios = only ? plan.scenarios.filter((s) => s.id === "bare" || only.includes(s.id)) : plan.scenarios;
     const samples = await runRounds(scenarios, settings.rounds, log);
