@@ -17,7 +17,7 @@ export interface AccountsOptions {
 export const DEFAULT_LOGIN_LIMITS = {
   perAccountAndAddress: 10,
   perAddress: 100,
-  registrationsPerAddress: 100,
+  registrationsPerAddress: 1000,
   windowMs: 15 * 60_000,
 };
 
