@@ -1,6 +1,10 @@
 // Forward auth across subdomains (GATEHOUSE_RETURN_HOSTS, R45): gatehouse signs users in on
 // login.example.com and sends them back to the app they came from on app.example.com, and to no
 // other host. Contract: docs/gateway.md "Several apps on subdomains", docs/http-interface.md.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { codeAt, STRONG_PASSWORD, type TestApp, type TestClient } from "../support/app.js";
@@ -145,6 +149,41 @@ describe("forward auth with the app on app.example.com and gatehouse on login.ex
     const code = await browser.post(`${PREFIX}/2fa`, { otp: codeAt(secret, t.clock.ms) }, { origin: SIGN_IN_ORIGIN });
     expect(code.statusCode).toBe(303);
     expect(code.headers.location).toBe("/");
+  });
+
+  it("next is checked again when used: a stored URL on a host no longer listed leads to / (two instances, one database)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gatehouse-return-hosts-"));
+    const shared = { databaseFile: join(dir, "gatehouse.db"), masterSecrets: [new Uint8Array(randomBytes(32))] };
+    const withHosts = loadConfig(ENV);
+    const withoutHosts = loadConfig({ ...ENV, GATEHOUSE_RETURN_HOSTS: "" });
+    const instance = (config: typeof withHosts) =>
+      buildGatewayApp({
+        trustedProxies: ["10.0.0.0/24"],
+        returnTo: config.gateway?.returnTo,
+        overrides: { ...shared, publicURL: config.publicURL, cookieDomain: config.cookieDomain },
+      });
+    t = await instance(withHosts);
+    const before = await instance(withoutHosts);
+    try {
+      const secret = await enrollThroughGateway(t, t.client(), "alice", SIGN_IN_ORIGIN);
+      t.clock.advanceSeconds(30);
+      before.clock.advanceSeconds(30);
+      const browser = t.client();
+      await browser.get(`${PREFIX}/login?next=${encodeURIComponent("https://app.example.com/x")}`);
+      const password = await browser.post(`${PREFIX}/login`, { username: "alice", password: STRONG_PASSWORD, next: "https://app.example.com/x" }, { origin: SIGN_IN_ORIGIN });
+      expect(password.headers.location).toBe(`${PREFIX}/2fa`);
+      // The same browser finishes on an instance that does not list app.example.com.
+      const elsewhere = before.client();
+      elsewhere.cookies = browser.cookies;
+      await elsewhere.get(`${PREFIX}/2fa`);
+      const code = await elsewhere.post(`${PREFIX}/2fa`, { otp: codeAt(secret, before.clock.ms) }, { origin: SIGN_IN_ORIGIN });
+      expect(code.statusCode).toBe(303);
+      expect(code.headers.location).toBe("/");
+      expect((await verifyFor(elsewhere, "app.example.com", "/x")).headers["x-gatehouse-user"], "signed in all the same").toBe("alice");
+    } finally {
+      await before.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("without GATEHOUSE_RETURN_HOSTS an absolute next is refused, also for a host under the cookie domain", async () => {
