@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { codeAt, STRONG_PASSWORD, type TestApp, type TestClient } from "../support/app.js";
+import { codeAt, secretFromSetupPage, STRONG_PASSWORD, type TestApp, type TestClient } from "../support/app.js";
 import { buildGatewayApp, enrollThroughGateway, PREFIX } from "../support/gateway.js";
 
 const PROXY = "10.0.0.5";
@@ -110,6 +110,20 @@ describe("forward auth with the app on app.example.com and gatehouse on login.ex
     const admitted = await verifyFor(browser, "app.example.com", "/x?y=1");
     expect(admitted.statusCode).toBe(200);
     expect(admitted.headers["x-gatehouse-user"]).toBe("alice");
+  });
+
+  it("a new user who signs up from the app's sign-in link is led back to the app after the recovery codes", async () => {
+    t = await build();
+    const browser = t.client();
+    const next = "https://app.example.com/x?y=1";
+    await browser.get(`${PREFIX}/register?next=${encodeURIComponent(next)}`);
+    const registered = await browser.post(`${PREFIX}/register`, { username: "newcomer", password: STRONG_PASSWORD, next }, { origin: SIGN_IN_ORIGIN });
+    expect(registered.statusCode).toBe(303);
+    const secret = secretFromSetupPage((await browser.get(`${PREFIX}/2fa/setup`)).body);
+    const confirmed = await browser.post(`${PREFIX}/2fa/setup`, { otp: codeAt(secret, t.clock.ms) }, { origin: SIGN_IN_ORIGIN });
+    expect(confirmed.headers.location).toBe(`${PREFIX}/2fa/recovery-codes`);
+    const codesPage = (await browser.get(`${PREFIX}/2fa/recovery-codes`)).body;
+    expect(/class="continue" href="([^"]*)"/.exec(codesPage)?.[1]?.replaceAll("&amp;", "&")).toBe(next);
   });
 
   it("verify keeps next a path for a host that is not a return host, for the wrong scheme, and from an untrusted peer", async () => {

@@ -1,7 +1,6 @@
 // The password step: register, sign in, sign out.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nextStep, transition } from "../../core/flow.js";
-import { safeNextPath } from "../../core/redirect.js";
 import { CredentialsForm, parseForm } from "../forms.js";
 import type { SitePaths } from "../paths.js";
 import { loginPage, registerPage, signOutPage } from "../views/sign-in.js";
@@ -72,7 +71,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
       const user = await deps.accounts.register(form.username, form.password, { clientAddress: request.ip });
-      const issued = await deps.sessions.start("pending", user.id, safeNextPath(form.next), request.visitor.session);
+      const issued = await deps.sessions.start("pending", user.id, paths.next(form.next), request.visitor.session);
       helpers.startSession(reply, issued.token);
       return redirect(reply, paths.to("/2fa/setup"));
     },
