@@ -2,6 +2,7 @@
 // by the web app (compose.ts) and the admin CLI. The only place that picks concrete adapters,
 // the real clock and randomness (style: inject time and randomness).
 import { randomBytes, randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { pino, type Logger } from "pino";
 import { createActivityLog } from "./activity.js";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
@@ -91,7 +92,10 @@ export async function createServices(options: ServiceOptions) {
     keys.map((k) => k.sealingKey),
     random,
   );
-  const hasher = createPasswordHasher(options.argon2 ?? ARGON2_PRODUCTION);
+  // One core stays free for the event loop while passwords are hashed (a login storm).
+  const hasher = createPasswordHasher(options.argon2 ?? ARGON2_PRODUCTION, {
+    maxConcurrent: Math.max(1, availableParallelism() - 1),
+  });
   const timeouts = options.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
   const notifier = options.notifier ?? createLogNotifier(logger.child({ component: "notify" }));
   const notifications = notifyUsersOf(notifier, store.users, (error) => {

@@ -1,6 +1,7 @@
 // Password and recovery-code hashing with Argon2id (R42, R19), behind a small interface so the
 // services can be tested with cheap parameters.
 import { Algorithm, Version, hash, parseOptions, verify } from "@node-rs/argon2";
+import { concurrencyLimit } from "./concurrency.js";
 
 export interface PasswordHasher {
   /** Argon2id PHC string with a fresh 16-byte salt. */
@@ -44,8 +45,17 @@ function checkParams(params: Argon2Params): void {
   }
 }
 
-export function createPasswordHasher(params: Argon2Params = ARGON2_PRODUCTION): PasswordHasher {
+export function createPasswordHasher(
+  params: Argon2Params = ARGON2_PRODUCTION,
+  /**
+   * Hashes running at once. Argon2 runs on libuv's threads (4 by default): a login storm on a
+   * 2-core machine would otherwise take every core from the event loop, and every other request
+   * with it. The rest wait their turn in arrival order.
+   */
+  { maxConcurrent = 1 }: { maxConcurrent?: number } = {},
+): PasswordHasher {
   checkParams(params);
+  const limited = concurrencyLimit(maxConcurrent);
   const options = {
     algorithm: Algorithm.Argon2id,
     version: Version.V0x13,
@@ -60,14 +70,14 @@ export function createPasswordHasher(params: Argon2Params = ARGON2_PRODUCTION): 
   async function safeVerify(phc: string, secret: string): Promise<boolean> {
     if (typeof phc !== "string" || typeof secret !== "string" || !phc.startsWith("$argon2")) return false;
     try {
-      return await verify(phc, secret);
+      return await limited(() => verify(phc, secret));
     } catch {
       return false;
     }
   }
 
   return {
-    hash: (secret) => hash(secret, options),
+    hash: (secret) => limited(() => hash(secret, options)),
     verify: safeVerify,
     needsRehash(phc) {
       try {
@@ -85,7 +95,7 @@ export function createPasswordHasher(params: Argon2Params = ARGON2_PRODUCTION): 
     },
     async verifyDummy(secret) {
       if (dummyHash === null) {
-        dummyHash = hash(DUMMY_SECRET, options);
+        dummyHash = limited(() => hash(DUMMY_SECRET, options));
         // A failed creation must not be cached forever.
         dummyHash.catch(() => {
           dummyHash = null;
