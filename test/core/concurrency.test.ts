@@ -23,7 +23,8 @@ describe("concurrencyLimit", () => {
     const run = concurrencyLimit(2);
     const started: string[] = [];
     const tasks = ["a", "b", "c", "d"].map((name) => controlled(started, name));
-    const results = tasks.map((t) => run(t.task));
+    // Settled-watching from the start: task a's rejection is an expected outcome, not an unhandled one.
+    const results = Promise.allSettled(tasks.map((t) => run(t.task)));
     await tick();
     expect(started).toEqual(["a", "b"]);
 
@@ -37,7 +38,7 @@ describe("concurrencyLimit", () => {
 
     tasks[2]!.settle.resolve("c done");
     tasks[3]!.settle.resolve("d done");
-    const settled = await Promise.allSettled(results);
+    const settled = await results;
     expect(settled.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual([
       "a failed",
       "b done",
