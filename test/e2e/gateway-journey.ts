@@ -90,6 +90,26 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     return (await res.json()) as UpstreamView;
   }
 
+  /** A request from outside the browser: no cookies unless given, redirects not followed. */
+  function fetchFront(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(state.origin + path, { headers, redirect: "manual" });
+  }
+
+  /** The signed-in browser sends its own X-Gatehouse-User: the app sees only the one gatehouse sets. */
+  function defineForgedUserReplaced(): void {
+    step("a forged X-Gatehouse-User from the signed-in browser is replaced by the real user", async () => {
+      await state.page.setExtraHTTPHeaders({ "X-Gatehouse-User": "admin" });
+      try {
+        await go(PROTECTED_PATH);
+        await expectAppPage();
+        const seen = await askUpstream("/whoami.json", { "X-Gatehouse-User": "admin" });
+        expect(seen.user, "exactly one value, gatehouse's").toBe(username);
+      } finally {
+        await state.page.setExtraHTTPHeaders({});
+      }
+    });
+  }
+
   beforeAll(async () => {
     state.workDir = await mkdtemp(join(tmpdir(), `gatehouse-${label}-e2e-`));
   });
@@ -193,6 +213,8 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     expectSentToLogin,
     expectAppPage,
     askUpstream,
+    fetchFront,
+    defineForgedUserReplaced,
   };
 }
 
