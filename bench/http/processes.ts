@@ -2,10 +2,10 @@
 // start gatehouse (`node --import tsx ENTRY`, HOST=127.0.0.1 PORT=0, the address read from the
 // `gatehouse listening on` line), with an IPC channel for the instrumentation in instrument.ts.
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+// The tests' repository root and environment filter: a stray DATABASE_URL in the shell changes nothing.
+import { inheritedEnv, REPO_ROOT } from "../../test/support/server-process.js";
 import type { ProcessStats, StatsRequest } from "./instrument.js";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const LISTENING_LINE = /^gatehouse listening on (http:\/\/\S+?)\s*$/m;
 const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
@@ -23,15 +23,6 @@ const running = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
-
-/** The bench's own environment minus gatehouse settings, so a stray DATABASE_URL changes nothing. */
-function inheritedEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !name.startsWith("GATEHOUSE_") && !["DATABASE_URL", "REDIS_URL", "HOST", "PORT"].includes(name),
-    ),
-  );
-}
 
 export async function startBenchProcess(
   name: string,

@@ -44,7 +44,7 @@ process.once("exit", () => {
  * GATEHOUSE_* exported in a CI shell does not silently change the server under test;
  * callers pass those explicitly in `env`.
  */
-function inheritedEnv(): NodeJS.ProcessEnv {
+export function inheritedEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) => !name.startsWith("GATEHOUSE_") && !["DATABASE_URL", "REDIS_URL", "HOST", "PORT"].includes(name),
