@@ -12,13 +12,12 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
 import { startServer, type ServerProcess } from "../support/server-process.js";
 import { navigate, type Navigation } from "./navigation.js";
-import { browserView, createSteps } from "./steps.js";
+import { browserView, createSteps, readRecoveryCodes, scanEnrollmentQR } from "./steps.js";
 import { NGINX_PATH, parseUpstreamLog, startNginxLoadBalancer, type NginxProcess } from "./nginx.js";
 import {
   CHROMIUM_PATH,
   computeTOTPWithOathtool,
   currentTimeStep,
-  decodeQRCodes,
   launchChromium,
   requireTool,
 } from "./tools.js";
@@ -151,15 +150,7 @@ describe("two instances on one PostgreSQL behind nginx, signed in through Chromi
   });
 
   step("zbarimg reads the otpauth:// URI off a screenshot, and its key is on the page as text", async () => {
-    const shot = join(workDir, "setup.png");
-    await page.screenshot({ path: shot, fullPage: true });
-    const decoded = await decodeQRCodes(shot);
-    expect(decoded, `QR codes zbarimg found in ${shot}`).toHaveLength(1);
-    const uri = new URL(decoded[0] ?? "");
-    expect(uri.protocol + uri.host).toBe("otpauth:totp");
-    const secret = uri.searchParams.get("secret") ?? "";
-    expect(secret, "base32 of 20 random bytes, no padding").toMatch(/^[A-Z2-7]{32}$/);
-    expect(decodeURIComponent(uri.pathname.slice(1))).toBe(`${uri.searchParams.get("issuer")}:${username}`);
+    const secret = await scanEnrollmentQR(page, workDir, username);
     const text = (await bodyText()).replace(/otpauth:\/\/\S+/g, " ");
     expect(text.replace(/\s+/g, "").toUpperCase()).toContain(secret);
     enrolled.secret = secret;
@@ -174,11 +165,7 @@ describe("two instances on one PostgreSQL behind nginx, signed in through Chromi
     expect(last?.path, last?.chain).toBe("/2fa/recovery-codes");
     expect(last?.status, last?.chain).toBe(200);
 
-    const codes = (await page.locator(".recovery-code").allInnerTexts()).map((code) => code.trim());
-    expect(codes.length).toBeGreaterThanOrEqual(8);
-    for (const code of codes) expect(code).not.toBe("");
-    expect(new Set(codes).size, `distinct codes in ${JSON.stringify(codes)}`).toBe(codes.length);
-    enrolled.recoveryCodes = codes;
+    enrolled.recoveryCodes = await readRecoveryCodes(page);
   });
 
   step("the onward link leads to the home page, fully signed in", async () => {
