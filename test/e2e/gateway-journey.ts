@@ -95,6 +95,21 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     return fetch(state.origin + path, { headers, redirect: "manual" });
   }
 
+  /**
+   * A public path (the fixture's /static/app.css) is served without a session, and neither
+   * spelling of a forged user header reaches the app.
+   */
+  async function expectPublicPathWithoutUser(): Promise<void> {
+    const res = await fetchFront("/static/app.css", { "X-Gatehouse-User": "admin" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("font-family");
+    expect(res.headers.get("x-fixture-received-user"), "the app got no X-Gatehouse-User").toBe("-");
+    // WSGI (and CGI) read X_Gatehouse_User as X-Gatehouse-User: HTTP_X_GATEHOUSE_USER either way.
+    const underscored = await fetchFront("/static/app.css", { X_Gatehouse_User: "admin" });
+    expect(underscored.status).toBe(200);
+    expect(underscored.headers.get("x-fixture-received-user"), "X_Gatehouse_User reached the app").toBe("-");
+  }
+
   /** The signed-in browser sends its own X-Gatehouse-User: the app sees only the one gatehouse sets. */
   function defineForgedUserReplaced(): void {
     step("a forged X-Gatehouse-User from the signed-in browser is replaced by the real user", async () => {
@@ -215,6 +230,7 @@ export function defineGatewayJourney(label: string, setup: GatewaySetup) {
     askUpstream,
     fetchFront,
     defineForgedUserReplaced,
+    expectPublicPathWithoutUser,
   };
 }
 
