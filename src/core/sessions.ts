@@ -36,10 +36,10 @@ export interface IssuedSession {
 }
 
 export interface SessionManager {
-  resolve(token: string | undefined): Promise<SessionRecord | null>;
   /**
-   * `resolve` and the session's user in one store query (the per-request check): the same
-   * expiry and sliding refresh; null also when the user is gone.
+   * The live session behind a cookie token and its user, in one store query (the per-request
+   * check); slides the idle window. Null for a malformed or unknown token, an expired or idle
+   * session, or a user that is gone.
    */
   resolveWithUser(token: string | undefined): Promise<SessionWithUser | null>;
   /** A new session after the password step: pending, or full for a remembered browser. */
@@ -85,25 +85,13 @@ export function createSessionManager(deps: {
     };
   }
 
-  /** R35: slides the idle window, writing at most once per TOUCH_INTERVAL_MS. */
-  async function slide(session: SessionRecord, now: number): Promise<void> {
-    if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await store.touchSession(session.idHash, now);
-  }
-
   return {
-    async resolve(token) {
-      if (token === undefined || !isWellFormedToken(token)) return null;
-      const now = clock.now();
-      const session = await store.findSession(hashSessionToken(token), now, timeouts.idleMs);
-      if (session) await slide(session, now);
-      return session;
-    },
-
     async resolveWithUser(token) {
       if (token === undefined || !isWellFormedToken(token)) return null;
       const now = clock.now();
       const found = await store.findSessionWithUser(hashSessionToken(token), now, timeouts.idleMs);
-      if (found) await slide(found.session, now);
+      // R35: the idle window slides, with a write at most once per TOUCH_INTERVAL_MS.
+      if (found && now - found.session.lastSeenAt >= TOUCH_INTERVAL_MS) await store.touchSession(found.session.idHash, now);
       return found;
     },
 

@@ -142,7 +142,7 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
       await expect(services.twoFactor.useRecoveryCode(known.aliceId, known.codes[0]!)).rejects.toThrow(/already used/);
       await expect(services.twoFactor.useRecoveryCode(known.aliceId, known.codes[1]!)).resolves.toBe(known.codes.length - 2);
       expect(await services.devices.isRemembered(known.aliceId, [known.deviceToken])).toBe(true);
-      expect((await services.sessions.resolve(known.sessionToken))?.userId).toBe(known.aliceId);
+      expect((await services.sessions.resolveWithUser(known.sessionToken))?.user.id).toBe(known.aliceId);
       expect(await services.twoFactor.isEnrolled(known.aliceId)).toBe(true);
       const bob = await services.accounts.verifyPassword("bob", PASSWORD, "203.0.113.9");
       expect(await services.twoFactor.isEnrolled(bob.id)).toBe(false);

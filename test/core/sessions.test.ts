@@ -1,8 +1,8 @@
 // SessionManager.resolveWithUser, the one-query per-request check: it must accept and refuse
-// exactly the sessions resolve() does (R31-R36: malformed or unknown tokens, the 5-minute
-// password-only session, 30 minutes idle, 12 hours absolute, ended and replaced sessions), slide
-// the idle window the same way (a write at most once a minute), and refuse a session whose user
-// is gone, as resolve() followed by findUserById does. Runs over a real (in-memory) SQLite store.
+// exactly the sessions the store's findSession does (R31-R36: malformed or unknown tokens, the
+// 5-minute password-only session, 30 minutes idle, 12 hours absolute, ended and replaced
+// sessions), slide the idle window with a write at most once a minute, and refuse a session
+// whose user is gone, as findSession followed by findUserById does. Runs over a real (in-memory) SQLite store.
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SessionRecord, UserRecord } from "../../src/core/ports.js";
@@ -45,16 +45,17 @@ async function signedIn(level: "pending" | "full" = "full") {
 }
 
 /**
- * Both checks at the current clock: resolve() then the user, as the web layer did it, and the
- * joined one. The first may slide the window, so lastSeenAt is left out of the comparison.
+ * Both checks at the current clock: the store's session, then its user, as the web layer did it
+ * with two queries, and the joined one. The joined one may slide the window, so lastSeenAt is
+ * left out of the comparison.
  */
 async function both(token: string | undefined) {
-  const viaResolve = await sessions.resolve(token);
-  const user = viaResolve ? await store.users.findUserById(viaResolve.userId) : null;
+  const session = token === undefined ? null : await store.sessions.findSession(hashSessionToken(token), clock.ms, idleMs);
+  const user = session ? await store.users.findUserById(session.userId) : null;
   const joined = await sessions.resolveWithUser(token);
   const comparable = (found: { session: SessionRecord; user: UserRecord } | null) =>
     found && { session: { ...found.session, lastSeenAt: 0 }, user: found.user };
-  return { twoQueries: comparable(viaResolve && user ? { session: viaResolve, user } : null), joined: comparable(joined) };
+  return { twoQueries: comparable(session && user ? { session, user } : null), joined: comparable(joined) };
 }
 
 describe("SessionManager.resolveWithUser", () => {
@@ -110,7 +111,7 @@ describe("SessionManager.resolveWithUser", () => {
     expect(await both(token)).toEqual({ twoQueries: null, joined: null });
   });
 
-  it("R35: slides with a write at most once a minute, like resolve()", async () => {
+  it("R35: slides with a write at most once a minute", async () => {
     const { token, session } = await signedIn();
     for (const ms of [0, 10 * SECOND, 59 * SECOND]) {
       clock.ms = T0 + ms;
@@ -141,7 +142,7 @@ describe("SessionManager.resolveWithUser", () => {
     expect(await both(token)).toEqual({ twoQueries: null, joined: null });
   });
 
-  it("agrees with resolve() followed by findUserById minute by minute over a session's life", async () => {
+  it("agrees with findSession followed by findUserById minute by minute over a session's life", async () => {
     const { token } = await signedIn();
     expect(await store.sessions.findSession(hashSessionToken(token), T0, idleMs)).not.toBeNull();
     // Visits every 25 minutes, then a gap longer than the idle timeout.
