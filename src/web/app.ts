@@ -1,6 +1,5 @@
 // buildApp(options, deps) → a ready Fastify instance, without listening (tests use inject).
 import cookie from "@fastify/cookie";
-import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { trustedProxies } from "../gateway/trusted-proxies.js";
 import { requestInfo } from "../request-info.js";
@@ -10,6 +9,7 @@ import type { WebDeps, WebOptions } from "./deps.js";
 import { frameworkErrorHandler, registerErrorHandling } from "./errors.js";
 import { registerGateway } from "./gateway/gateway.js";
 import { refuseUnnormalizedPaths } from "./gateway/path-guard.js";
+import { registerPageHeaders } from "./page-headers.js";
 import { gatehousePages } from "./pages.js";
 import { GATEWAY_PREFIX, returnOrigins, sitePaths } from "./paths.js";
 import { registerVisitor } from "./visitor.js";
@@ -38,23 +38,7 @@ export async function buildApp(
   const https = options.publicURL?.protocol === "https:";
 
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        formAction: ["'self'", ...returnOrigins(options.gateway?.returnTo)],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-    // Chromium sends `Origin: null` on form POSTs under no-referrer; same-origin keeps the real one.
-    referrerPolicy: { policy: "same-origin" },
-    frameguard: { action: "deny" },
-    strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
-  });
+  registerPageHeaders(app, { formActionOrigins: returnOrigins(options.gateway?.returnTo), https });
 
   // The gateway's path rule comes first: no session lookup, no proxying for a path in two spellings.
   if (options.gateway) app.addHook("onRequest", refuseUnnormalizedPaths);

@@ -20,12 +20,6 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Re-renders the route's own form with a message, for "same page, clear message" answers. */
     renderFormError?: (request: FastifyRequest, reply: FastifyReply, message: string) => Promise<Html>;
-    /**
-     * The gateway's proxy and verify routes answer mostly with something else than our pages
-     * (the upstream's answer, an empty 200): helmet skips them, and a page of ours sent there
-     * gets the page headers here.
-     */
-    pageHeadersOnlyOnPages?: boolean;
   }
 }
 
@@ -83,7 +77,7 @@ function titleFor(status: number): [string, string] {
 }
 
 async function send(reply: FastifyReply, status: number, body: Html) {
-  if (reply.request.routeOptions.config.pageHeadersOnlyOnPages) reply.helmet();
+  if (reply.request.routeOptions.config.pageHeadersOnlyOnPages) reply.setPageHeaders();
   return reply.code(status).header("cache-control", "no-store").type("text/html; charset=utf-8").send(body.value);
 }
 

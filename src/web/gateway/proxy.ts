@@ -90,8 +90,8 @@ export async function registerProxy(app: FastifyInstance, route: RouteContext, s
     // The upstream's redirects pass through as they are.
     internalRewriteLocationHeader: false,
     disableRequestLogging: true,
-    // helmet's route option, in the config form (this plugin passes only `config` to its routes).
-    config: { sessionless: true, pageHeadersOnlyOnPages: true, helmet: { skipRoute: true } },
+    // No page headers on the upstream's answers (this plugin passes only `config` to its routes).
+    config: { sessionless: true, pageHeadersOnlyOnPages: true },
     // Keep-alive connections to the upstream; a slow answer becomes 504.
     undici: { headersTimeout: settings.upstreamTimeoutMs },
     replyOptions: {

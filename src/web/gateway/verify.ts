@@ -60,7 +60,6 @@ export function verifyRoute(
     method: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     url: `${GATEWAY_PREFIX}/auth/verify`,
     // Nothing but the session lookup: no page headers for an empty answer (a 401 page gets them).
-    helmet: false,
     config: { sessionless: true, pageHeadersOnlyOnPages: true },
     handler: async (request, reply) => {
       // An answer about one visitor's cookie: no cache may keep it.
