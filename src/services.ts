@@ -1,7 +1,7 @@
 // The composition of the core with its adapters: configuration in, wired services out. Shared
 // by the web app (compose.ts) and the admin CLI. The only place that picks concrete adapters,
 // the real clock and randomness (style: inject time and randomness).
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { pino, type Logger } from "pino";
 import { createActivityLog } from "./activity.js";
@@ -9,6 +9,7 @@ import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
 import type { Clock, HealthCheck, LoginThrottle, RandomSource, SecondFactorThrottle, SecondFactorThrottlePolicy } from "./core/ports.js";
+import { pooledRandomSource } from "./core/random-pool.js";
 import { createRememberedDevices, MAX_REMEMBER_DEVICE_MS } from "./core/remembered-devices.js";
 import { createSealer } from "./core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
@@ -64,7 +65,7 @@ export function throttlePolicy(firstLockSeconds: number): SecondFactorThrottlePo
 
 export async function createServices(options: ServiceOptions) {
   const clock = options.clock ?? { now: () => Date.now() };
-  const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  const random = options.random ?? pooledRandomSource((into) => randomFillSync(into));
   const logger = options.logger ?? pino({ level: "silent" });
   const policy = throttlePolicy(options.firstLockSeconds);
   const store: Store = await openStore(options, policy);
