@@ -15,7 +15,8 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
 export async function composeApp(
   options: ComposeOptions,
 ): Promise<{ app: FastifyInstance; store: Store; services: Services }> {
-  const services = await createServices(options);
+  // The web app awaits store.durability before every answer, so SQLite may commit in groups.
+  const services = await createServices({ ...options, groupCommit: true });
   const { store, clock, logger, timeouts } = services;
   const web: WebOptions = {
     publicURL: options.publicURL,
@@ -36,6 +37,7 @@ export async function composeApp(
     health: services.health,
     clock,
     random: services.random,
+    durability: store.durability,
   });
   // Expired rows are refused by every query anyway; sweeping only keeps the tables small.
   const sweep = () =>

@@ -41,6 +41,11 @@ export interface ServiceOptions extends StoreLocation {
   redisURL?: string | undefined;
   /** Prepended to every Redis key ("gatehouse:" unless set; tests use one per test). */
   redisKeyPrefix?: string;
+  /**
+   * SQLite commits the writes of one event-loop turn together; only for a caller that awaits
+   * `store.durability` before showing a write (the web app). The CLI leaves it off.
+   */
+  groupCommit?: boolean;
 }
 
 /** The throttles the services use, wherever their counters live. */
@@ -68,7 +73,7 @@ export async function createServices(options: ServiceOptions) {
   const random = options.random ?? pooledRandomSource((into) => randomFillSync(into));
   const logger = options.logger ?? pino({ level: "silent" });
   const policy = throttlePolicy(options.firstLockSeconds);
-  const store: Store = await openStore(options, policy);
+  const store: Store = await openStore(options, policy, { groupCommit: options.groupCommit ?? false });
   let throttles: Throttles = { secondFactor: store.secondFactorThrottle, login: store.loginThrottle };
   const health: HealthChecks = { database: store.health };
   let closeRedis = async () => {};
@@ -99,7 +104,7 @@ export async function createServices(options: ServiceOptions) {
   });
   const timeouts = options.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
   const notifier = options.notifier ?? createLogNotifier(logger.child({ component: "notify" }));
-  const notifications = notifyUsersOf(notifier, store.users, (error) => {
+  const notifications = notifyUsersOf(notifier, store.users, store.durability, (error) => {
     logger.warn({ err: { message: (error as Error).message } }, "could not notify a user");
   });
   const events = createActivityLog({

@@ -247,6 +247,17 @@ export interface EventStore {
   listEvents(filter: { userId?: string; since?: number; limit: number }): Promise<StoredEvent[]>;
 }
 
+/**
+ * When a store's writes become durable. Whoever shows a write to the outside (a response, a
+ * notification) calls `watch()` when its work begins and awaits the function it returns before
+ * showing anything: it resolves once every write made since is durable, and rejects with
+ * STORE_UNAVAILABLE if one of them was lost. A store that commits each statement before it
+ * returns resolves at once.
+ */
+export interface Durability {
+  watch(): () => Promise<void>;
+}
+
 export interface HealthCheck {
   ping(): Promise<void>;
 }

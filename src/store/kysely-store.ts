@@ -2,6 +2,7 @@
 // (sqlite.ts, postgres.ts) that hands in a Kysely instance.
 import { Migrator, sql, type Kysely } from "kysely";
 import type {
+  Durability,
   HealthCheck,
   LoginThrottle,
   EventStore,
@@ -32,6 +33,7 @@ export interface Store {
   secondFactorThrottle: SecondFactorThrottle;
   loginThrottle: LoginThrottle;
   health: HealthCheck;
+  durability: Durability;
   /** Deletes what can no longer be used: expired sessions, enrollments and throttle windows. */
   sweep(now: number, idleTimeoutMs: number, loginWindowMs: number): Promise<void>;
   close(): Promise<void>;
@@ -42,7 +44,14 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   if (error) throw error instanceof Error ? error : new Error("database migration failed");
 }
 
-export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFactorThrottlePolicy): Store {
+/** For drivers whose statements are committed when they return. */
+const COMMITTED_ON_RETURN: Durability = { watch: () => async () => {} };
+
+export function createKyselyStore(
+  db: Kysely<Database>,
+  throttlePolicy: SecondFactorThrottlePolicy,
+  durability: Durability = COMMITTED_ON_RETURN,
+): Store {
   const sessions = createSessionStore(db);
   return {
     users: createUserStore(db),
@@ -58,6 +67,7 @@ export function createKyselyStore(db: Kysely<Database>, throttlePolicy: SecondFa
         await sql`SELECT 1`.execute(db);
       },
     },
+    durability,
     async sweep(now, idleTimeoutMs, loginWindowMs) {
       await sessions.deleteExpiredSessions(now, idleTimeoutMs);
       await db.deleteFrom("pending_enrollments").where("expires_at", "<=", now).execute();

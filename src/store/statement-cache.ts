@@ -9,7 +9,6 @@
 // A schema change, by this connection (a migration) or another process, makes SQLite re-prepare
 // the statement on its next step (sqlite3_prepare_v3 keeps the SQL), so a cached statement sees
 // the new columns; test/store/statement-cache.test.ts checks both.
-import type { SqliteDatabase, SqliteStatement } from "kysely";
 
 /**
  * Distinct SQL texts kept: more than the store's query shapes, though an `IN (?, ?)` list of
@@ -18,19 +17,25 @@ import type { SqliteDatabase, SqliteStatement } from "kysely";
  */
 export const STATEMENT_CACHE_CAPACITY = 200;
 
-export interface CachingDatabase extends SqliteDatabase {
+/** What a SQLite driver needs to run statements: better-sqlite3's Database, or this cache of it. */
+export interface StatementSource<Statement> {
+  prepare(sql: string): Statement;
+  close(): void;
+}
+
+export interface CachingStatements<Statement> extends StatementSource<Statement> {
   /** How many statements are cached now (for tests). */
   readonly cachedStatements: number;
 }
 
-/** The database as Kysely's SqliteDialect sees it, with prepare() memoised by SQL text (LRU). */
-export function cachingStatements(
-  database: SqliteDatabase,
+/** The database's prepare() memoised by SQL text (LRU); close() closes the database. */
+export function cachingStatements<Statement>(
+  database: StatementSource<Statement>,
   capacity: number = STATEMENT_CACHE_CAPACITY,
-): CachingDatabase {
+): CachingStatements<Statement> {
   if (!Number.isInteger(capacity) || capacity < 1) throw new TypeError("capacity must be a positive integer");
   // A Map iterates in insertion order: re-inserting on every hit keeps the oldest use first.
-  const cache = new Map<string, SqliteStatement>();
+  const cache = new Map<string, Statement>();
   return {
     get cachedStatements() {
       return cache.size;

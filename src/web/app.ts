@@ -5,6 +5,7 @@ import { trustedProxies } from "../gateway/trusted-proxies.js";
 import { requestInfo } from "../request-info.js";
 import { cookiePolicy } from "./cookies.js";
 import { createCSRF } from "./csrf.js";
+import { answerWhenDurable } from "./durable-answers.js";
 import type { WebDeps, WebOptions } from "./deps.js";
 import { frameworkErrorHandler, registerErrorHandling } from "./errors.js";
 import { registerGateway } from "./gateway/gateway.js";
@@ -46,6 +47,8 @@ export async function buildApp(
   app.addHook("onRequest", (request, _reply, done) => {
     requestInfo.run({ clientAddress: request.ip, userAgent: request.headers["user-agent"] ?? null }, done);
   });
+  // Before the visitor's hook: the session lookup may write (the idle window slides).
+  answerWhenDurable(app, deps.durability);
   registerVisitor(app, deps, cookies);
   app.decorateRequest("formAccepted", false);
   registerErrorHandling(app, csrf, paths);

@@ -1,6 +1,6 @@
 import type { Accounts } from "../core/accounts.js";
 import type { GatewaySettings } from "../gateway/settings.js";
-import type { Clock, EventStore, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
+import type { Clock, Durability, EventStore, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
 import type { RememberedDevices } from "../core/remembered-devices.js";
 import type { Sealer } from "../core/seal.js";
 import type { SessionManager } from "../core/sessions.js";
@@ -22,6 +22,8 @@ export interface WebDeps {
   health: Record<string, HealthCheck>;
   clock: Clock;
   random: RandomSource;
+  /** When the store's writes are durable: every answer waits for its own (src/web/durable-answers.ts). */
+  durability: Durability;
 }
 
 export interface WebOptions {

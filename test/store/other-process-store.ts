@@ -9,6 +9,7 @@
 import { Worker } from "node:worker_threads";
 import type { SecondFactorThrottlePolicy } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
+import type { SQLiteStoreOptions } from "../../src/store/sqlite.js";
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { message: string; code: unknown } };
 
@@ -51,10 +52,14 @@ function startHost(): Promise<Call> {
   });
 }
 
-export async function openSQLiteStoreInWorker(file: string, policy: SecondFactorThrottlePolicy): Promise<Store> {
+export async function openSQLiteStoreInWorker(
+  file: string,
+  policy: SecondFactorThrottlePolicy,
+  { groupCommit = false }: SQLiteStoreOptions = {},
+): Promise<Store> {
   host ??= startHost();
   const call = await host;
-  const handle = await call({ op: "open", file, policy });
+  const handle = await call({ op: "open", file, policy, groupCommit });
   const close = () => call({ op: "close", handle }).then(() => undefined);
   // Every property is both a port (store.users.createUser(...)) and a method (store.sweep(...)),
   // so ports added to Store later work here unchanged.

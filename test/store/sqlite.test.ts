@@ -6,15 +6,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { throttlePolicy } from "../../src/services.js";
 import { openSQLiteStore } from "../../src/store/sqlite.js";
-import { storeConformanceSuite } from "./conformance.js";
+import { storeConformanceSuite, type OpenedStores } from "./conformance.js";
 import { openSQLiteStoreInWorker } from "./other-process-store.js";
+import { settlingEachCall } from "./settling-store.js";
 
-storeConformanceSuite("SQLite file shared by two instances", async () => {
+async function twoInstances(groupCommit: boolean): Promise<OpenedStores> {
   const dir = await mkdtemp(join(tmpdir(), "gatehouse-store-"));
   const file = join(dir, "gatehouse.sqlite");
-  const first = await openSQLiteStore(file, throttlePolicy(30));
+  const opened = await openSQLiteStore(file, throttlePolicy(30), { groupCommit });
+  // With group commit, each call is taken once durable, as the web app answers.
+  const first = groupCommit ? settlingEachCall(opened) : opened;
   // The second instance migrates the same file again: migrations must be safe to re-run.
-  const second = await openSQLiteStoreInWorker(file, throttlePolicy(30));
+  const second = await openSQLiteStoreInWorker(file, throttlePolicy(30), { groupCommit });
   return {
     stores: [first, second],
     async cleanup() {
@@ -22,4 +25,8 @@ storeConformanceSuite("SQLite file shared by two instances", async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+storeConformanceSuite("SQLite file shared by two instances", () => twoInstances(false));
+// The server's mode (src/store/group-commit.ts): writes of one turn share a COMMIT.
+storeConformanceSuite("SQLite file shared by two group-committing instances", () => twoInstances(true));

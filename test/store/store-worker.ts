@@ -6,7 +6,7 @@ import type { Store } from "../../src/store/kysely-store.js";
 import { openSQLiteStore } from "../../src/store/sqlite.js";
 
 type Request =
-  | { id: number; op: "open"; file: string; policy: SecondFactorThrottlePolicy }
+  | { id: number; op: "open"; file: string; policy: SecondFactorThrottlePolicy; groupCommit: boolean }
   | { id: number; op: "call"; handle: number; group: string | null; method: string; args: unknown[] }
   | { id: number; op: "close"; handle: number };
 
@@ -18,7 +18,7 @@ async function handle(request: Request): Promise<unknown> {
   switch (request.op) {
     case "open": {
       const handle = nextHandle++;
-      stores.set(handle, await openSQLiteStore(request.file, request.policy));
+      stores.set(handle, await openSQLiteStore(request.file, request.policy, { groupCommit: request.groupCommit }));
       return handle;
     }
     case "call": {
@@ -30,7 +30,11 @@ async function handle(request: Request): Promise<unknown> {
       >;
       const method = target?.[request.method];
       if (typeof method !== "function") throw new Error(`the store has no method ${request.group}.${request.method}`);
-      return method.apply(target, request.args);
+      // Answered once durable, as the web app answers (a no-op without group commit).
+      const settled = store.durability.watch();
+      const result = await method.apply(target, request.args);
+      await settled();
+      return result;
     }
     case "close": {
       const store = stores.get(request.handle);
