@@ -29,7 +29,9 @@ export async function startBenchProcess(
   entry: "server-entry.ts" | "bare-entry.ts",
   env: Record<string, string>,
 ): Promise<BenchProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", `bench/http/${entry}`], {
+  // BENCH_CPU_PROF_DIR: each server process writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", `bench/http/${entry}`], {
     cwd: REPO_ROOT,
     env: { ...inheritedEnv(), HOST: "127.0.0.1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
