@@ -73,7 +73,7 @@ export async function createServices(options: ServiceOptions) {
   const random = options.random ?? pooledRandomSource((into) => randomFillSync(into));
   const logger = options.logger ?? pino({ level: "silent" });
   const policy = throttlePolicy(options.firstLockSeconds);
-  const store: Store = await openStore(options, policy, { groupCommit: options.groupCommit ?? false });
+  const store: Store = await openStore(options, policy, { groupCommit: options.groupCommit });
   let throttles: Throttles = { secondFactor: store.secondFactorThrottle, login: store.loginThrottle };
   const health: HealthChecks = { database: store.health };
   let closeRedis = async () => {};

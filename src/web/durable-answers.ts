@@ -18,18 +18,20 @@ export function answerWhenDurable(app: FastifyInstance, durability: Durability):
     request.writesSettled = durability.watch();
     done();
   });
-  app.addHook("onSend", async (request, reply) => {
+  // Callback style, as the pages' hooks (src/web/pages.ts): it runs on every answer.
+  app.addHook("onSend", (request, reply, payload, done) => {
     const settled = request.writesSettled;
     // Once only: the 503 page that replaces a lost answer waits for nothing more.
     request.writesSettled = null;
-    if (settled === null) return;
-    try {
-      await settled();
-    } catch (error) {
-      // The lost batch changed nothing: the browser keeps the cookie it had and stays where it is.
-      reply.removeHeader("set-cookie");
-      reply.removeHeader("location");
-      throw error;
-    }
+    if (settled === null) return done(null, payload);
+    settled().then(
+      () => done(null, payload),
+      (error: Error) => {
+        // The lost batch changed nothing: the browser keeps the cookie it had and stays where it is.
+        reply.removeHeader("set-cookie");
+        reply.removeHeader("location");
+        done(error);
+      },
+    );
   });
 }

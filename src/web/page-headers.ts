@@ -55,7 +55,7 @@ function helmetOptions({ formActionOrigins, https }: PageHeaderOptions): HelmetO
 }
 
 /** Runs helmet's middleware once on a response that records what it sets and removes. */
-export function helmetHeaderSteps(options: PageHeaderOptions): readonly HeaderStep[] {
+function helmetHeaderSteps(options: PageHeaderOptions): readonly HeaderStep[] {
   const steps: HeaderStep[] = [];
   const recorder = {
     setHeader: (name: string, value: string) => void steps.push([name, String(value)]),

@@ -41,14 +41,18 @@ function fingerprint(headers: IncomingHttpHeaders | Record<string, unknown>): [s
 }
 
 const HTML = "text/html; charset=utf-8";
-const NAVIGATE = { accept: "text/html" };
-
-describe.each([
+/** Each side runs over plain http and over https (HSTS, __Host- cookies). */
+const SCHEMES: [scheme: string, publicURL: string | undefined][] = [
   ["http", undefined],
   ["https", "https://auth.example.com"],
-])("the app on %s", (scheme, publicURL) => {
+];
+/** A page's headers: helmet's set, then the answer's own. */
+const pageWith = (https: boolean) => (...rest: [string, string][]) => [...pageHeaders(https), ...rest];
+const NAVIGATE = { accept: "text/html" };
+
+describe.each(SCHEMES)("the app on %s", (scheme, publicURL) => {
   const https = scheme === "https";
-  const page = (...rest: [string, string][]) => [...pageHeaders(https), ...rest];
+  const page = pageWith(https);
   const cookie = https ? "__Host-gatehouse_session=…; Path=/; HttpOnly; Secure; SameSite=Lax" : "gatehouse_session=…; Path=/; HttpOnly; SameSite=Lax";
   const keepAlive: [string, string] = ["connection", "keep-alive"];
   let t: TestApp;
@@ -114,12 +118,9 @@ describe.each([
   });
 });
 
-describe.each([
-  ["http", undefined],
-  ["https", "https://auth.example.com"],
-])("the gateway on %s", (scheme, publicURL) => {
+describe.each(SCHEMES)("the gateway on %s", (scheme, publicURL) => {
   const https = scheme === "https";
-  const page = (...rest: [string, string][]) => [...pageHeaders(https), ...rest];
+  const page = pageWith(https);
   const close: [string, string] = ["connection", "close"];
   let upstream: Upstream;
   let t: TestApp;

@@ -4,13 +4,16 @@ import type { Store } from "../../src/store/kysely-store.js";
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
+/** Calls `method` and answers with its result once the writes made during it are durable. */
+export async function callSettled(store: Store, method: Method, self: unknown, args: unknown[]): Promise<unknown> {
+  const settled = store.durability.watch();
+  const result = await method.apply(self, args);
+  await settled();
+  return result;
+}
+
 function settling(store: Store, method: Method, self: unknown): Method {
-  return async (...args) => {
-    const settled = store.durability.watch();
-    const result = await method.apply(self, args);
-    await settled();
-    return result;
-  };
+  return (...args) => callSettled(store, method, self, args);
 }
 
 export function settlingEachCall(store: Store): Store {

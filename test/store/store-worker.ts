@@ -4,6 +4,7 @@ import { parentPort } from "node:worker_threads";
 import type { SecondFactorThrottlePolicy } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
 import { openSQLiteStore } from "../../src/store/sqlite.js";
+import { callSettled } from "./settling-store.js";
 
 type Request =
   | { id: number; op: "open"; file: string; policy: SecondFactorThrottlePolicy; groupCommit: boolean }
@@ -31,10 +32,7 @@ async function handle(request: Request): Promise<unknown> {
       const method = target?.[request.method];
       if (typeof method !== "function") throw new Error(`the store has no method ${request.group}.${request.method}`);
       // Answered once durable, as the web app answers (a no-op without group commit).
-      const settled = store.durability.watch();
-      const result = await method.apply(target, request.args);
-      await settled();
-      return result;
+      return callSettled(store, method, target, request.args);
     }
     case "close": {
       const store = stores.get(request.handle);
