@@ -24,8 +24,6 @@ export interface Command {
   /** Paragraphs shown under the usage line. */
   details?: string;
   options?: Record<string, OptionSpec>;
-  /** `serve`: the web layer labels each request itself, so no CLI origin around it. */
-  outsideCLIOrigin?: boolean;
   run(input: CommandInput): Promise<void>;
 }
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { Config } from "../config.js";
 import { usernameKey } from "../core/credentials.js";
-import type { UserRecord } from "../core/ports.js";
+import type { EventOrigin, UserRecord } from "../core/ports.js";
 import { notifierFromConfig } from "../notify/from-config.js";
 import { loadMasterSecrets } from "../secret-key.js";
 import { createServices, type Services } from "../services.js";
@@ -14,6 +14,9 @@ import { CommandFailure } from "./command.js";
 import { describeError } from "./errors.js";
 
 export const DATABASE_FILE_NAME = "gatehouse.sqlite";
+
+/** Every event a command causes is recorded with this origin (R53). */
+export const CLI_ORIGIN: EventOrigin = { clientAddress: null, userAgent: "gatehouse-cli" };
 
 export function databaseFileOf(config: Config): string {
   return join(config.dataDir, DATABASE_FILE_NAME);

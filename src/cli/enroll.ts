@@ -7,7 +7,7 @@ import { loadConfig } from "../config.js";
 import { ErrorCode, isGatehouseError, ThrottledError } from "../core/errors.js";
 import { renderQRCodeTerminal } from "../core/qr.js";
 import { CommandFailure, type Command } from "./command.js";
-import { findUser, withServices } from "./context.js";
+import { CLI_ORIGIN, findUser, withServices } from "./context.js";
 import { formatTime, readLine, writeOut } from "./io.js";
 
 /** As on the setup page: easier to type into an app by hand. */
@@ -67,7 +67,7 @@ const enroll: Command = {
       );
       const code = await readCode();
       try {
-        const recoveryCodes = await services.twoFactor.confirmEnrollment(user.id, code, { kind: "first" });
+        const recoveryCodes = await services.twoFactor.confirmEnrollment(user.id, code, { kind: "first" }, CLI_ORIGIN);
         if (!recoveryCodes) throw new CommandFailure(`${name}'s enrollment changed meanwhile; nothing was changed here`);
         return recoveryCodes;
       } catch (error) {

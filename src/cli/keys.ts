@@ -24,7 +24,7 @@ import {
   prepareNextKeyFile,
 } from "../secret-key.js";
 import { CommandFailure, type Command } from "./command.js";
-import { requireDatabase, withServices } from "./context.js";
+import { CLI_ORIGIN, requireDatabase, withServices } from "./context.js";
 import { describeError } from "./errors.js";
 import { waitForEndOfInput, writeOut } from "./io.js";
 import { resealAllSecrets, type ResealResult } from "./reseal.js";
@@ -55,7 +55,7 @@ async function resealUnder(config: Config, ring: Uint8Array[], finish: () => voi
         },
       });
       finish();
-      await services.events.record({ type: "admin-keys-rotated", detail: { keyId, resealed: result.resealed, secrets: result.total } });
+      await services.events.record({ type: "admin-keys-rotated", origin: CLI_ORIGIN, detail: { keyId, resealed: result.resealed, secrets: result.total } });
       return { ...result, keyId };
     },
     { masterSecrets: ring },

@@ -1,6 +1,5 @@
 // Dispatch: `gatehouse WORDS… [options]` → the command, its parsed arguments, an exit code.
 // 0 ok, 1 failed, 2 usage; every failure is one line on stderr.
-import { requestInfo, type RequestInfo } from "../request-info.js";
 import { helpText, parseCommandArgs, UsageError, type Command } from "./command.js";
 import { enrollCommands } from "./enroll.js";
 import { describeError } from "./errors.js";
@@ -26,9 +25,6 @@ export const commands: Command[] = [
   ...keyCommands,
   ...eventCommands,
 ];
-
-/** Every event a command causes is recorded with this origin (R53). */
-const CLI_ORIGIN: RequestInfo = { clientAddress: null, userAgent: "gatehouse-cli" };
 
 function overview(shown: Command[], prefix: string[]): string {
   const rows = shown.map((c) => [["gatehouse", ...c.path, ...c.positionals].join(" "), c.summary] as const);
@@ -83,8 +79,7 @@ export async function runCLI(argv: string[]): Promise<number> {
       process.stdout.write(helpText(command));
       return EXIT_OK;
     }
-    const run = () => command.run(input);
-    await (command.outsideCLIOrigin ? run() : requestInfo.run(CLI_ORIGIN, run));
+    await command.run(input);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -14,7 +14,6 @@ const serve: Command = {
   positionals: [],
   summary: "Run the web server (what npm start runs).",
   details: "Prints `gatehouse listening on http://HOST:PORT` once it listens; SIGINT or SIGTERM stop it.",
-  outsideCLIOrigin: true,
   async run() {
     // Loaded only here: the web layer (Fastify) is no part of the other commands.
     const server = await import("../server.js");

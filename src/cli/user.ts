@@ -3,7 +3,7 @@
 import { loadConfig } from "../config.js";
 import { ErrorCode, isGatehouseError } from "../core/errors.js";
 import { CommandFailure, type Command } from "./command.js";
-import { findUser, requireDatabase, withServices } from "./context.js";
+import { CLI_ORIGIN, findUser, requireDatabase, withServices } from "./context.js";
 import { promptHidden, readLine, writeOut } from "./io.js";
 
 /** Never from argv, where other users see it in `ps` and it lands in shell history. */
@@ -36,7 +36,7 @@ const add: Command = {
     const password = await readNewPassword(name!);
     await withServices(config, async (services) => {
       try {
-        await services.accounts.register(name!, password, { byAdmin: true });
+        await services.accounts.register(name!, password, { byAdmin: true, origin: CLI_ORIGIN });
       } catch (error) {
         if (isGatehouseError(error) && error.code === ErrorCode.USERNAME_TAKEN) {
           throw new CommandFailure(`a user named ${name} already exists (names are compared without case)`);
@@ -60,7 +60,7 @@ const remove: Command = {
       const user = await findUser(services, name!);
       // One DELETE: everything of theirs goes with it by cascade, or nothing does.
       if (!(await services.store.users.deleteUser(user.id))) throw new CommandFailure(`no user named ${name}`);
-      await services.events.record({ type: "admin-user-removed", userId: user.id, detail: { username: user.username } });
+      await services.events.record({ type: "admin-user-removed", origin: CLI_ORIGIN, userId: user.id, detail: { username: user.username } });
     });
     writeOut(`removed user ${name}`);
   },
@@ -74,7 +74,7 @@ const resetTwoFactor: Command = {
   async run({ positionals: [name] }) {
     const reset = await withServices(loadConfig(), async (services) => {
       const user = await findUser(services, name!);
-      return services.twoFactor.disable(user.id, "admin-reset-2fa");
+      return services.twoFactor.disable(user.id, CLI_ORIGIN, "admin-reset-2fa");
     });
     writeOut(
       reset
@@ -92,7 +92,7 @@ const unlock: Command = {
     await withServices(loadConfig(), async (services) => {
       const user = await findUser(services, name!);
       await services.throttles.secondFactor.unlock(user.id);
-      await services.events.record({ type: "admin-unlocked", userId: user.id });
+      await services.events.record({ type: "admin-unlocked", origin: CLI_ORIGIN, userId: user.id });
     });
     writeOut(`unlocked the second factor of ${name}`);
   },

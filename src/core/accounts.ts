@@ -2,7 +2,16 @@
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES, usernameKey } from "./credentials.js";
 import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
 import type { PasswordHasher } from "./password.js";
-import type { Clock, LoginThrottle, LoginThrottleKey, SecurityEventSink, UserRecord, UserStore } from "./ports.js";
+import type {
+  Clock,
+  EventOrigin,
+  LoginThrottle,
+  LoginThrottleKey,
+  RequestOrigin,
+  SecurityEventSink,
+  UserRecord,
+  UserStore,
+} from "./ports.js";
 
 export interface AccountsOptions {
   registrationOpen: boolean;
@@ -52,11 +61,11 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
   }
 
   /** The password step's check (R16, R44), throttled per username and address; no event on success. */
-  async function checkPassword(username: string, password: string, clientAddress: string): Promise<UserRecord> {
+  async function checkPassword(username: string, password: string, origin: RequestOrigin): Promise<UserRecord> {
     const attemptId = newId();
-    const decision = await throttle.charge(attemptId, throttleKeys(username, clientAddress), clock.now());
+    const decision = await throttle.charge(attemptId, throttleKeys(username, origin.clientAddress), clock.now());
     if (!decision.allowed) {
-      await events.record({ type: "password-throttled" });
+      await events.record({ type: "password-throttled", origin });
       throw new ThrottledError(decision.retryAfterSeconds);
     }
     const key = usernameKey(username);
@@ -64,7 +73,7 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     // R44: an unknown user costs one real argon2id verify too, and gets the same answer.
     const valid = user ? await hasher.verify(user.passwordHash, password) : await hasher.verifyDummy(password);
     if (!user || !valid) {
-      await events.record({ type: "password-rejected", ...(user ? { userId: user.id } : {}) });
+      await events.record({ type: "password-rejected", origin, ...(user ? { userId: user.id } : {}) });
       throw invalidCredentials();
     }
     await throttle.refund(attemptId);
@@ -84,13 +93,13 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     async register(
       username: string,
       password: string,
-      from: { byAdmin: true } | { byAdmin?: false; clientAddress: string },
+      from: { byAdmin: true; origin: EventOrigin } | { byAdmin?: false; origin: RequestOrigin },
     ): Promise<UserRecord> {
       if (!from.byAdmin) {
         if (!options.registrationOpen) {
           throw new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
         }
-        const limit = { key: `register:${from.clientAddress}`, limit: options.registrationsPerAddress, windowMs: options.windowMs };
+        const limit = { key: `register:${from.origin.clientAddress}`, limit: options.registrationsPerAddress, windowMs: options.windowMs };
         const decision = await throttle.charge(newId(), [limit], clock.now());
         if (!decision.allowed) throw new ThrottledError(decision.retryAfterSeconds);
       }
@@ -110,28 +119,28 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
       if (!(await users.createUser({ ...user, usernameKey: key }))) {
         throw new GatehouseError(ErrorCode.USERNAME_TAKEN, "That username is taken. Choose another.");
       }
-      await events.record({ type: from.byAdmin ? "admin-user-added" : "registered", userId: user.id });
+      await events.record({ type: from.byAdmin ? "admin-user-added" : "registered", origin: from.origin, userId: user.id });
       return user;
     },
 
-    async verifyPassword(username: string, password: string, clientAddress: string): Promise<UserRecord> {
-      const user = await checkPassword(username, password, clientAddress);
-      await events.record({ type: "password-accepted", userId: user.id });
+    async verifyPassword(username: string, password: string, origin: RequestOrigin): Promise<UserRecord> {
+      const user = await checkPassword(username, password, origin);
+      await events.record({ type: "password-accepted", origin, userId: user.id });
       return user;
     },
 
     /** Re-authentication of a signed-in user (R39): the same throttled check, bound to that user. */
-    async confirmPassword(user: UserRecord, password: string, clientAddress: string): Promise<void> {
-      const checked = await checkPassword(user.username, password, clientAddress);
+    async confirmPassword(user: UserRecord, password: string, origin: RequestOrigin): Promise<void> {
+      const checked = await checkPassword(user.username, password, origin);
       if (checked.id !== user.id) throw invalidCredentials();
     },
 
     /** The caller has verified the current password and a second factor (R39). */
-    async changePassword(user: UserRecord, newPassword: string): Promise<void> {
+    async changePassword(user: UserRecord, newPassword: string, origin: EventOrigin): Promise<void> {
       await users.updatePasswordHash(user.id, await newPasswordHash(newPassword, user.username));
       // R37, R47: remembered browsers end with the old password.
       await users.forgetAllDevices(user.id);
-      await events.record({ type: "password-changed", userId: user.id });
+      await events.record({ type: "password-changed", origin, userId: user.id });
     },
   };
 }

@@ -289,9 +289,24 @@ export type SecurityEventType =
   | "admin-unlocked"
   | "admin-keys-rotated";
 
+/**
+ * R53: who caused a security event, passed down from the request (or the CLI) with every call
+ * that can record one, so the activity log needs no per-request ambient context.
+ */
+export interface EventOrigin {
+  readonly clientAddress: string | null;
+  readonly userAgent: string | null;
+}
+
+/** A web request's origin: it always has an address, which the password throttle keys on. */
+export interface RequestOrigin extends EventOrigin {
+  readonly clientAddress: string;
+}
+
 /** R53: security events, never carrying a secret, code or token. */
 export interface SecurityEvent {
   type: SecurityEventType;
+  origin: EventOrigin;
   userId?: string;
   /** Non-secret detail, e.g. the number of recovery codes left. */
   detail?: Record<string, string | number | boolean>;

@@ -3,6 +3,7 @@
 import { ErrorCode, GatehouseError } from "./errors.js";
 import type {
   Clock,
+  EventOrigin,
   RandomSource,
   SecurityEventSink,
   SessionLevel,
@@ -49,12 +50,12 @@ export interface SessionManager {
    * full), replacing the old one; `flash` rides along to the next page.
    */
   reissue(session: SessionRecord, level: SessionLevel, flash: string | null): Promise<IssuedSession>;
-  end(session: SessionRecord): Promise<void>;
+  end(session: SessionRecord, origin: EventOrigin): Promise<void>;
   takeFlash(session: SessionRecord): Promise<string | null>;
   /** The user's live sessions, most recently used first. */
   list(userId: string): Promise<SessionRecord[]>;
   /** R37: "sign out everywhere else". Returns how many sessions ended. */
-  endOthers(session: SessionRecord): Promise<number>;
+  endOthers(session: SessionRecord, origin: EventOrigin): Promise<number>;
 }
 
 export function createSessionManager(deps: {
@@ -114,17 +115,17 @@ export function createSessionManager(deps: {
       return issued;
     },
 
-    async end(session) {
+    async end(session, origin) {
       await store.deleteSession(session.idHash);
-      await events.record({ type: "signed-out", userId: session.userId });
+      await events.record({ type: "signed-out", origin, userId: session.userId });
     },
     takeFlash: (session) => store.takeFlash(session.idHash),
 
     list: (userId) => store.listUserSessions(userId, clock.now(), timeouts.idleMs),
 
-    async endOthers(session) {
+    async endOthers(session, origin) {
       const ended = await store.deleteUserSessions(session.userId, session.idHash);
-      if (ended > 0) await events.record({ type: "sessions-ended", userId: session.userId, detail: { count: ended } });
+      if (ended > 0) await events.record({ type: "sessions-ended", origin, userId: session.userId, detail: { count: ended } });
       return ended;
     },
   };

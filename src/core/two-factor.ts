@@ -6,6 +6,7 @@ import { createTOTPKeyURI } from "./key-uri.js";
 import type { PasswordHasher } from "./password.js";
 import type {
   Clock,
+  EventOrigin,
   RandomSource,
   RecoveryCodeStore,
   SecondFactorThrottle,
@@ -54,10 +55,10 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
   const { totp, recoveryCodes, throttle, sealer, recoveryCodeHasher, clock, random, events } = deps;
 
   /** Charges the throttle, runs the check, and resets the count only when the check passed. */
-  async function guarded<T>(userId: string, check: () => Promise<T>): Promise<T> {
+  async function guarded<T>(userId: string, origin: EventOrigin, check: () => Promise<T>): Promise<T> {
     const decision = await throttle.charge(userId, clock.now());
     if (!decision.allowed) {
-      await events.record({ type: "second-factor-locked", userId, detail: { hardLocked: decision.hardLocked } });
+      await events.record({ type: "second-factor-locked", origin, userId, detail: { hardLocked: decision.hardLocked } });
       throw new ThrottledError(decision.retryAfterSeconds);
     }
     const result = await check();
@@ -102,22 +103,22 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
   }
 
   /** The TOTP check inside `guarded`: ±1 step (R5), each step once per account (R6). */
-  async function checkCode(userId: string, input: string): Promise<void> {
+  async function checkCode(userId: string, input: string, origin: EventOrigin): Promise<void> {
     const factor = await totp.findFactor(userId);
     const step = factor ? matchStep(openSecret(userId, factor.sealedSecret), input) : null;
     if (step === null) {
-      await events.record({ type: "second-factor-rejected", userId });
+      await events.record({ type: "second-factor-rejected", origin, userId });
       throw invalidCode();
     }
     if (!(await totp.consumeStep(userId, step))) {
-      await events.record({ type: "second-factor-replayed", userId, detail: { step } });
+      await events.record({ type: "second-factor-replayed", origin, userId, detail: { step } });
       throw invalidCode();
     }
-    await events.record({ type: "second-factor-accepted", userId });
+    await events.record({ type: "second-factor-accepted", origin, userId });
   }
 
   /** The recovery-code check inside `guarded` (R20, R21). Returns how many are left. */
-  async function checkRecoveryCode(userId: string, input: string): Promise<number> {
+  async function checkRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<number> {
     const normalized = normalizeRecoveryCode(input);
     const unused = await recoveryCodes.listUnused(userId);
     const matches = await Promise.all(
@@ -125,11 +126,11 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
     );
     const match = unused.find((_, index) => matches[index]);
     if (!match || !(await recoveryCodes.consume(match.id, clock.now()))) {
-      await events.record({ type: "recovery-code-rejected", userId });
+      await events.record({ type: "recovery-code-rejected", origin, userId });
       throw new GatehouseError(ErrorCode.INVALID_RECOVERY_CODE, "That recovery code is not valid or was already used.");
     }
     const remaining = unused.length - 1;
-    await events.record({ type: "recovery-code-used", userId, detail: { remaining } });
+    await events.record({ type: "recovery-code-used", origin, userId, detail: { remaining } });
     return remaining;
   }
 
@@ -167,8 +168,9 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
       userId: string,
       input: string,
       mode: { kind: "first" } | { kind: "replace"; sessionIdHash: string },
+      origin: EventOrigin,
     ): Promise<string[] | null> {
-      return guarded(userId, async () => {
+      return guarded(userId, origin, async () => {
         const pending = await totp.findPendingEnrollment(userId, clock.now());
         // A new-phone key confirms only from the session that re-authenticated for it.
         const usable = pending && (mode.kind === "first" || pending.sessionIdHash === mode.sessionIdHash);
@@ -177,7 +179,7 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
         }
         const step = matchStep(openSecret(userId, pending.sealedSecret), input);
         if (step === null) {
-          await events.record({ type: "second-factor-rejected", userId, detail: { during: "enrollment" } });
+          await events.record({ type: "second-factor-rejected", origin, userId, detail: { during: "enrollment" } });
           throw invalidCode();
         }
         const { codes, hashes } = await newRecoveryCodes();
@@ -190,44 +192,48 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
           now: clock.now(),
         });
         if (!activated) return null;
-        await events.record({ type: mode.kind === "replace" ? "two-factor-reenrolled" : "two-factor-enabled", userId });
+        await events.record({ type: mode.kind === "replace" ? "two-factor-reenrolled" : "two-factor-enabled", origin, userId });
         return codes;
       });
     },
 
     /** The sign-in challenge (R5, R6, R8): ±1 step, each step usable once per account. */
-    async verifyCode(userId: string, input: string): Promise<void> {
-      await guarded(userId, () => checkCode(userId, input));
+    async verifyCode(userId: string, input: string, origin: EventOrigin): Promise<void> {
+      await guarded(userId, origin, () => checkCode(userId, input, origin));
     },
 
     /** R20, R21: single use, atomic, on the same throttle as codes. Returns how many are left. */
-    async useRecoveryCode(userId: string, input: string): Promise<number> {
-      return guarded(userId, () => checkRecoveryCode(userId, input));
+    async useRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<number> {
+      return guarded(userId, origin, () => checkRecoveryCode(userId, input, origin));
     },
 
     /**
      * Step-up for account changes (R14, R39): a current code, or an unused recovery code typed
      * in the same field; one throttled attempt either way.
      */
-    async verifyCodeOrRecoveryCode(userId: string, input: string): Promise<void> {
-      await guarded(userId, async () => {
-        if (parseOTPInput(input) !== null) await checkCode(userId, input);
-        else await checkRecoveryCode(userId, input);
+    async verifyCodeOrRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<void> {
+      await guarded(userId, origin, async () => {
+        if (parseOTPInput(input) !== null) await checkCode(userId, input, origin);
+        else await checkRecoveryCode(userId, input, origin);
       });
     },
 
     /** R22: replaces every previous code. The caller has just verified a second factor. */
-    async regenerateRecoveryCodes(userId: string): Promise<string[]> {
+    async regenerateRecoveryCodes(userId: string, origin: EventOrigin): Promise<string[]> {
       const { codes, hashes } = await newRecoveryCodes();
       await recoveryCodes.replaceRecoveryCodes(userId, hashes, clock.now());
-      await events.record({ type: "recovery-codes-regenerated", userId });
+      await events.record({ type: "recovery-codes-regenerated", origin, userId });
       return codes;
     },
 
     /** Turns 2FA off: the next sign-in enrolls again. The caller has just re-authenticated. */
-    async disable(userId: string, type: "two-factor-disabled" | "admin-reset-2fa" = "two-factor-disabled"): Promise<boolean> {
+    async disable(
+      userId: string,
+      origin: EventOrigin,
+      type: "two-factor-disabled" | "admin-reset-2fa" = "two-factor-disabled",
+    ): Promise<boolean> {
       const disabled = await totp.disableFactor(userId);
-      if (disabled) await events.record({ type, userId });
+      if (disabled) await events.record({ type, origin, userId });
       return disabled;
     },
   };

@@ -2,7 +2,6 @@
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { trustedProxies } from "../gateway/trusted-proxies.js";
-import { requestInfo } from "../request-info.js";
 import { cookiePolicy } from "./cookies.js";
 import { createCSRF } from "./csrf.js";
 import { answerWhenDurable } from "./durable-answers.js";
@@ -43,10 +42,6 @@ export async function buildApp(
 
   // The gateway's path rule comes first: no session lookup, no proxying for a path in two spellings.
   if (options.gateway) app.addHook("onRequest", refuseUnnormalizedPaths);
-  // Every security event of this request is logged with its client address and browser.
-  app.addHook("onRequest", (request, _reply, done) => {
-    requestInfo.run({ clientAddress: request.ip, userAgent: request.headers["user-agent"] ?? null }, done);
-  });
   // Before the visitor's hook: the session lookup may write (the idle window slides).
   answerWhenDurable(app, deps.durability);
   registerVisitor(app, deps, cookies);

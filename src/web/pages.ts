@@ -22,7 +22,7 @@ export async function gatehousePages(app: FastifyInstance, route: RouteContext, 
   // R29, R59: no page of ours is cached: enrollment keys, codes and protected pages included
   // (the stylesheet sets its own caching).
   // Callback-style hooks here and below: they run on every request, and an async hook costs a
-  // promise and a microtask turn (more with the activity log's AsyncLocalStorage active).
+  // promise and a microtask turn.
   app.addHook("onSend", (_request, reply, payload, done) => {
     if (!reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
     done(null, payload);

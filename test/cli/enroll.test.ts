@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import QRCode from "qrcode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectOneLineError, gatehouse, makeDataDir, openServices, PASSWORD, type DataDir } from "./support.js";
+import { AS_ADMIN, expectOneLineError, gatehouse, makeDataDir, openServices, PASSWORD, type DataDir } from "./support.js";
 import { decodeModules, parseTerminalQR, stripQuietZone } from "./terminal-qr.js";
 
 function printed(stdout: string) {
@@ -20,7 +20,7 @@ describe.concurrent("gatehouse enroll", () => {
     dir = await makeDataDir();
     const services = await openServices(dir.path, dir.masterSecrets);
     try {
-      for (const name of ["alice", "bob"]) await services.accounts.register(name, PASSWORD, { byAdmin: true });
+      for (const name of ["alice", "bob"]) await services.accounts.register(name, PASSWORD, AS_ADMIN);
     } finally {
       await services.close();
     }

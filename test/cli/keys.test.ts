@@ -8,6 +8,7 @@ import { deriveKeys } from "../../src/core/keys.js";
 import { loadMasterSecret, loadMasterSecrets } from "../../src/secret-key.js";
 import type { Services } from "../../src/services.js";
 import {
+  AS_ADMIN,
   collect,
   enrollInProcess,
   expectOneLineError,
@@ -18,6 +19,7 @@ import {
   spawnGatehouse,
   TestClock,
   totpCode,
+  WEB_ORIGIN,
   type DataDir,
 } from "./support.js";
 
@@ -35,7 +37,7 @@ async function setUpUsers(dir: DataDir, ring: Uint8Array[], clock: TestClock) {
   try {
     const enrolled: Enrolled[] = [];
     for (const name of ["ann", "ben", "cat"]) enrolled.push({ name, ...(await enrollInProcess(services, clock, name)) });
-    const dan = await services.accounts.register("dan", PASSWORD, { byAdmin: true });
+    const dan = await services.accounts.register("dan", PASSWORD, AS_ADMIN);
     const pending = await services.twoFactor.currentEnrollment(dan.id, "dan");
     return { enrolled, pending: { userId: dan.id, secretBase32: pending.secretBase32 } };
   } finally {
@@ -46,7 +48,7 @@ async function setUpUsers(dir: DataDir, ring: Uint8Array[], clock: TestClock) {
 /** Signs every enrolled user in with a code one step later than the last; throws if one fails. */
 async function expectSignInsWork(services: Services, clock: TestClock, users: Enrolled[]) {
   clock.advanceSeconds(30);
-  for (const user of users) await services.twoFactor.verifyCode(user.userId, totpCode(user.secretBase32, clock.now()));
+  for (const user of users) await services.twoFactor.verifyCode(user.userId, totpCode(user.secretBase32, clock.now()), WEB_ORIGIN);
 }
 
 async function keyIdsOfRows(services: Services): Promise<string[]> {

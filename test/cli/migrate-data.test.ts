@@ -14,7 +14,19 @@ import { createServices, throttlePolicy, type Services } from "../../src/service
 import { TABLES_IN_COPY_ORDER } from "../../src/store/copy.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
-import { expectOneLineError, gatehouse, makeDataDir, openServices, PASSWORD, TEST_ARGON2, TestClock, totpCode, type DataDir } from "./support.js";
+import {
+  AS_ADMIN,
+  expectOneLineError,
+  gatehouse,
+  makeDataDir,
+  openServices,
+  PASSWORD,
+  TEST_ARGON2,
+  TestClock,
+  totpCode,
+  WEB_ORIGIN,
+  type DataDir,
+} from "./support.js";
 
 /** The copy's own table list: every table must hold rows in the source and arrive in the target. */
 const TABLES = TABLES_IN_COPY_ORDER;
@@ -45,17 +57,17 @@ function sourceCounts(): Record<string, number> {
 
 /** The installation to move, built the way the web app would build it. */
 async function buildInstallation(services: Services) {
-  const alice = await services.accounts.register("alice", PASSWORD, { byAdmin: true });
+  const alice = await services.accounts.register("alice", PASSWORD, AS_ADMIN);
   const view = await services.twoFactor.currentEnrollment(alice.id, "alice");
-  const codes = await services.twoFactor.confirmEnrollment(alice.id, totpCode(view.secretBase32, clock.now()), { kind: "first" });
+  const codes = await services.twoFactor.confirmEnrollment(alice.id, totpCode(view.secretBase32, clock.now()), { kind: "first" }, WEB_ORIGIN);
   if (!codes) throw new Error("alice's enrollment was not confirmed");
-  await services.twoFactor.useRecoveryCode(alice.id, codes[0]!);
-  await expect(services.twoFactor.verifyCode(alice.id, "000000")).rejects.toThrow(); // a throttle row
-  const deviceToken = await services.devices.remember(alice.id, "Firefox on Linux");
+  await services.twoFactor.useRecoveryCode(alice.id, codes[0]!, WEB_ORIGIN);
+  await expect(services.twoFactor.verifyCode(alice.id, "000000", WEB_ORIGIN)).rejects.toThrow(); // a throttle row
+  const deviceToken = await services.devices.remember(alice.id, "Firefox on Linux", WEB_ORIGIN);
   const { token: sessionToken } = await services.sessions.start("full", alice.id, "/account", null);
-  await services.accounts.register("bob", PASSWORD, { byAdmin: true }); // no 2FA
-  await expect(services.accounts.verifyPassword("bob", "wrong-password-1", "203.0.113.9")).rejects.toThrow(); // a login failure
-  const carol = await services.accounts.register("carol", PASSWORD, { byAdmin: true });
+  await services.accounts.register("bob", PASSWORD, AS_ADMIN); // no 2FA
+  await expect(services.accounts.verifyPassword("bob", "wrong-password-1", WEB_ORIGIN)).rejects.toThrow(); // a login failure
+  const carol = await services.accounts.register("carol", PASSWORD, AS_ADMIN);
   await services.twoFactor.currentEnrollment(carol.id, "carol"); // shown, never confirmed: pending
   Object.assign(known, { aliceId: alice.id, secret: view.secretBase32, codes, deviceToken, sessionToken });
 }
@@ -137,14 +149,14 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
     });
     try {
       // The sealed secret opens, and the copied last-used step still refuses the enrollment code.
-      await expect(services.twoFactor.verifyCode(known.aliceId, totpCode(known.secret, clock.now()))).rejects.toThrow();
-      await expect(services.twoFactor.verifyCode(known.aliceId, totpCode(known.secret, later.now()))).resolves.toBeUndefined();
-      await expect(services.twoFactor.useRecoveryCode(known.aliceId, known.codes[0]!)).rejects.toThrow(/already used/);
-      await expect(services.twoFactor.useRecoveryCode(known.aliceId, known.codes[1]!)).resolves.toBe(known.codes.length - 2);
-      expect(await services.devices.isRemembered(known.aliceId, [known.deviceToken])).toBe(true);
+      await expect(services.twoFactor.verifyCode(known.aliceId, totpCode(known.secret, clock.now()), WEB_ORIGIN)).rejects.toThrow();
+      await expect(services.twoFactor.verifyCode(known.aliceId, totpCode(known.secret, later.now()), WEB_ORIGIN)).resolves.toBeUndefined();
+      await expect(services.twoFactor.useRecoveryCode(known.aliceId, known.codes[0]!, WEB_ORIGIN)).rejects.toThrow(/already used/);
+      await expect(services.twoFactor.useRecoveryCode(known.aliceId, known.codes[1]!, WEB_ORIGIN)).resolves.toBe(known.codes.length - 2);
+      expect(await services.devices.isRemembered(known.aliceId, [known.deviceToken], WEB_ORIGIN)).toBe(true);
       expect((await services.sessions.resolveWithUser(known.sessionToken))?.user.id).toBe(known.aliceId);
       expect(await services.twoFactor.isEnrolled(known.aliceId)).toBe(true);
-      const bob = await services.accounts.verifyPassword("bob", PASSWORD, "203.0.113.9");
+      const bob = await services.accounts.verifyPassword("bob", PASSWORD, WEB_ORIGIN);
       expect(await services.twoFactor.isEnrolled(bob.id)).toBe(false);
       const events = await services.store.events.listEvents({ userId: known.aliceId, limit: 100 });
       expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["two-factor-enabled", "recovery-code-used", "device-remembered"]));

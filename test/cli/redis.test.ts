@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeRedisClient, createRedisClient, waitUntilReady } from "../../src/limits/redis-client.js";
 import { createServices } from "../../src/services.js";
-import { gatehouse, makeDataDir, PASSWORD, TEST_ARGON2, TestClock, type DataDir } from "./support.js";
+import { AS_ADMIN, gatehouse, makeDataDir, PASSWORD, TEST_ARGON2, TestClock, type DataDir } from "./support.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const DAY_MS = 86_400_000;
@@ -39,7 +39,7 @@ describe("gatehouse user commands with REDIS_URL", () => {
     let userId: string;
     const services = await open();
     try {
-      userId = (await services.accounts.register("alice", PASSWORD, { byAdmin: true })).id;
+      userId = (await services.accounts.register("alice", PASSWORD, AS_ADMIN)).id;
       keys.push(`gatehouse:second-factor:${userId}`);
       let at = Date.now() + 365 * DAY_MS;
       for (let i = 0; i < 100; i++, at += 2 * DAY_MS) expect((await services.throttles.secondFactor.charge(userId, at)).allowed).toBe(true);

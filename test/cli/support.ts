@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as OTPAuth from "otpauth";
+import { CLI_ORIGIN } from "../../src/cli/context.js";
+import type { RequestOrigin } from "../../src/core/ports.js";
 import { createServices, type Services } from "../../src/services.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -23,6 +25,10 @@ export class TestClock {
 }
 
 export const PASSWORD = "quiet-lantern-orbit-73";
+
+/** What in-process set-ups stand in for: the admin's CLI, or a browser's requests. */
+export const AS_ADMIN = { byAdmin: true, origin: CLI_ORIGIN } as const;
+export const WEB_ORIGIN: RequestOrigin = { clientAddress: "127.0.0.1", userAgent: "test-browser" };
 
 export interface RunResult {
   code: number | null;
@@ -120,9 +126,9 @@ export function totpCode(secretBase32: string, atMs: number): string {
 
 /** Registers NAME and confirms an authenticator at the clock's time; returns the user id and key. */
 export async function enrollInProcess(services: Services, clock: TestClock, name: string) {
-  const user = await services.accounts.register(name, PASSWORD, { byAdmin: true });
+  const user = await services.accounts.register(name, PASSWORD, AS_ADMIN);
   const view = await services.twoFactor.currentEnrollment(user.id, name);
-  const codes = await services.twoFactor.confirmEnrollment(user.id, totpCode(view.secretBase32, clock.now()), { kind: "first" });
+  const codes = await services.twoFactor.confirmEnrollment(user.id, totpCode(view.secretBase32, clock.now()), { kind: "first" }, WEB_ORIGIN);
   if (!codes) throw new Error(`enrollment of ${name} was not confirmed`);
   return { userId: user.id, secretBase32: view.secretBase32 };
 }

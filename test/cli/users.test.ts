@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Services } from "../../src/services.js";
 import {
+  AS_ADMIN,
   enrollInProcess,
   expectOneLineError,
   gatehouse,
@@ -13,6 +14,7 @@ import {
   openServices,
   PASSWORD,
   TestClock,
+  WEB_ORIGIN,
   type DataDir,
 } from "./support.js";
 
@@ -59,7 +61,7 @@ describe.concurrent("gatehouse user commands", () => {
 
     const services = await inProcess();
     try {
-      expect((await services.accounts.verifyPassword("alice", PASSWORD, "127.0.0.1")).username).toBe("alice");
+      expect((await services.accounts.verifyPassword("alice", PASSWORD, WEB_ORIGIN)).username).toBe("alice");
       expect(await services.store.users.findUserByUsernameKey("bob")).toBeNull();
     } finally {
       await services.close();
@@ -68,7 +70,7 @@ describe.concurrent("gatehouse user commands", () => {
 
   it("user list and user show print aligned text, and JSON with --json, without secrets", async () => {
     const { dir } = await folderWith(async (services, clock) => {
-      await services.accounts.register("bob", PASSWORD, { byAdmin: true });
+      await services.accounts.register("bob", PASSWORD, AS_ADMIN);
       await enrollInProcess(services, clock, "alice");
     });
     const [text, json, show, showText] = await Promise.all([
@@ -122,7 +124,7 @@ describe.concurrent("gatehouse user commands", () => {
 
   it("user unlock clears the hard lock after 100 failures, which enroll reports as a locked account", async () => {
     const { dir, inProcess } = await folderWith(async (services) => {
-      const alice = await services.accounts.register("alice", PASSWORD, { byAdmin: true });
+      const alice = await services.accounts.register("alice", PASSWORD, AS_ADMIN);
       // 100 failures, each after the previous lock (at most a day) ran out.
       let at = Date.now() + 365 * DAY_MS;
       for (let i = 0; i < 100; i++, at += 2 * DAY_MS) {
@@ -151,8 +153,8 @@ describe.concurrent("gatehouse user commands", () => {
 
   it("user remove deletes the user; events list every admin action with its origin, removed users by name", async () => {
     const { dir } = await folderWith(async (services) => {
-      await services.accounts.register("alice", PASSWORD, { clientAddress: "127.0.0.1" });
-      await services.accounts.register("bob", PASSWORD, { clientAddress: "127.0.0.1" });
+      await services.accounts.register("alice", PASSWORD, { origin: WEB_ORIGIN });
+      await services.accounts.register("bob", PASSWORD, { origin: WEB_ORIGIN });
     });
     const [removed, unlocked] = await Promise.all([
       gatehouse(["user", "remove", "bob"], dir.env),

@@ -132,7 +132,7 @@ describe("SessionManager.resolveWithUser", () => {
     const promoted = await sessions.reissue(session, "full", null);
     expect(await sessions.resolveWithUser(token)).toBeNull();
     expect((await sessions.resolveWithUser(promoted.token))?.session.level).toBe("full");
-    await sessions.end(promoted.session);
+    await sessions.end(promoted.session, { clientAddress: "127.0.0.1", userAgent: null });
     expect(await sessions.resolveWithUser(promoted.token)).toBeNull();
   });
 

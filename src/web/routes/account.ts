@@ -7,6 +7,7 @@ import type { SessionRecord, UserRecord } from "../../core/ports.js";
 import { sealFlash } from "../flash.js";
 import { ChangePasswordForm, DeviceForm, OTPForm, parseForm, StepUpForm } from "../forms.js";
 import { accountPage } from "../views/account.js";
+import { originOf } from "../origin.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
 const ACTIVITY_SHOWN = 20;
@@ -37,17 +38,25 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     helpers.requireStep(request, reply, "done", paths.to("/account"));
 
   /** After a factor change: only this browser stays signed in, under a new token. */
-  async function endEverythingElse(reply: FastifyReply, session: SessionRecord, user: UserRecord, flash: string | null) {
-    await deps.sessions.endOthers(session);
-    await deps.devices.forgetAll(user.id);
+  async function endEverythingElse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: SessionRecord,
+    user: UserRecord,
+    flash: string | null,
+  ) {
+    const origin = originOf(request);
+    await deps.sessions.endOthers(session, origin);
+    await deps.devices.forgetAll(user.id, origin);
     await helpers.reissueSession(reply, session, "full", flash);
   }
 
   /** R39: the password and a second factor in this very request; no standing "sudo" window. */
   async function reauthenticate(request: FastifyRequest, user: UserRecord, password: string, otp: string | undefined) {
-    await deps.accounts.confirmPassword(user, password, request.ip);
+    const origin = originOf(request);
+    await deps.accounts.confirmPassword(user, password, origin);
     // An account whose 2FA is off has no second factor to ask for.
-    if (await deps.twoFactor.isEnrolled(user.id)) await deps.twoFactor.verifyCodeOrRecoveryCode(user.id, otp ?? "");
+    if (await deps.twoFactor.isEnrolled(user.id)) await deps.twoFactor.verifyCodeOrRecoveryCode(user.id, otp ?? "", origin);
   }
 
   const formError = { renderFormError: renderAccount };
@@ -62,8 +71,8 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     if (!current) return reply;
     const form = parseForm(StepUpForm, request.body);
     await reauthenticate(request, current.user, form.password, form.otp);
-    await deps.twoFactor.disable(current.user.id);
-    await endEverythingElse(reply, current.session, current.user, notice(current.user.id, "Two-factor sign-in is off. Your next sign-in will ask you to set it up again."));
+    await deps.twoFactor.disable(current.user.id, originOf(request));
+    await endEverythingElse(request, reply, current.session, current.user, notice(current.user.id, "Two-factor sign-in is off. Your next sign-in will ask you to set it up again."));
     return redirect(reply, paths.to("/account"));
   });
 
@@ -71,9 +80,10 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     const current = await signedIn(request, reply);
     if (!current) return reply;
     const { otp } = parseForm(OTPForm, request.body);
-    await deps.twoFactor.verifyCodeOrRecoveryCode(current.user.id, otp);
-    const codes = await deps.twoFactor.regenerateRecoveryCodes(current.user.id);
-    await endEverythingElse(reply, current.session, current.user, sealFlash(deps.sealer, current.user.id, { recoveryCodes: codes }));
+    const origin = originOf(request);
+    await deps.twoFactor.verifyCodeOrRecoveryCode(current.user.id, otp, origin);
+    const codes = await deps.twoFactor.regenerateRecoveryCodes(current.user.id, origin);
+    await endEverythingElse(request, reply, current.session, current.user, sealFlash(deps.sealer, current.user.id, { recoveryCodes: codes }));
     return redirect(reply, paths.to("/2fa/recovery-codes"));
   });
 
@@ -94,8 +104,8 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     if (!current) return reply;
     const form = parseForm(ChangePasswordForm, request.body);
     await reauthenticate(request, current.user, form.password, form.otp);
-    await deps.accounts.changePassword(current.user, form.new_password);
-    await endEverythingElse(reply, current.session, current.user, notice(current.user.id, "Your password is changed. Other sessions and remembered browsers were signed out."));
+    await deps.accounts.changePassword(current.user, form.new_password, originOf(request));
+    await endEverythingElse(request, reply, current.session, current.user, notice(current.user.id, "Your password is changed. Other sessions and remembered browsers were signed out."));
     return redirect(reply, paths.to("/account"));
   });
 
@@ -104,21 +114,21 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     const current = await signedIn(request, reply);
     if (!current) return reply;
     const { device_id } = parseForm(DeviceForm, request.body);
-    await deps.devices.forget(current.user.id, device_id);
+    await deps.devices.forget(current.user.id, device_id, originOf(request));
     return redirect(reply, paths.to("/account"));
   });
 
   app.post("/account/devices/forget-all", async (request, reply) => {
     const current = await signedIn(request, reply);
     if (!current) return reply;
-    await deps.devices.forgetAll(current.user.id);
+    await deps.devices.forgetAll(current.user.id, originOf(request));
     return redirect(reply, paths.to("/account"));
   });
 
   app.post("/account/sessions/end-others", async (request, reply) => {
     const current = await signedIn(request, reply);
     if (!current) return reply;
-    await deps.sessions.endOthers(current.session);
+    await deps.sessions.endOthers(current.session, originOf(request));
     return redirect(reply, paths.to("/account"));
   });
 

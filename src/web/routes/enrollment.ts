@@ -5,6 +5,7 @@ import { nextStep, transition } from "../../core/flow.js";
 import { renderQRCodePNGDataURL } from "../../core/qr.js";
 import { sealFlash } from "../flash.js";
 import { OTPForm, parseForm } from "../forms.js";
+import { originOf } from "../origin.js";
 import { setupPage } from "../views/two-factor.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
@@ -61,12 +62,13 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
       if (!gate) return reply;
       const { otp } = parseForm(OTPForm, request.body);
       const mode = gate.mode === "replace" ? { kind: gate.mode, sessionIdHash: gate.session.idHash } : { kind: gate.mode };
-      const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, mode);
+      const origin = originOf(request);
+      const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, mode, origin);
       if (!codes) return redirect(reply, gate.state.kind === "signed-in" ? paths.to("/account") : paths.to("/2fa"));
       const flash = sealFlash(deps.sealer, gate.user.id, { recoveryCodes: codes });
       if (gate.state.kind === "password-verified") transition(gate.state, { type: "enrollment-confirmed" });
       // R37: a new phone ends every other session (remembered browsers ended with the swap).
-      if (gate.mode === "replace") await deps.sessions.endOthers(gate.session);
+      if (gate.mode === "replace") await deps.sessions.endOthers(gate.session, origin);
       await helpers.reissueSession(reply, gate.session, "full", flash);
       return redirect(reply, paths.to("/2fa/recovery-codes"));
     },

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nextStep, transition } from "../../core/flow.js";
 import { CredentialsForm, parseForm } from "../forms.js";
+import { originOf } from "../origin.js";
 import type { SitePaths } from "../paths.js";
 import { loginPage, registerPage, signOutPage } from "../views/sign-in.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
@@ -41,12 +42,13 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     },
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
-      const user = await deps.accounts.verifyPassword(form.username, form.password, request.ip);
+      const origin = originOf(request);
+      const user = await deps.accounts.verifyPassword(form.username, form.password, origin);
       const next = paths.next(form.next);
       const enrolled = await deps.twoFactor.isEnrolled(user.id);
       let state = transition(await helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
       // R46: a browser remembered by this user skips the code; the session is still a new one.
-      if (enrolled && (await deps.devices.isRemembered(user.id, helpers.rememberedTokens(request)))) {
+      if (enrolled && (await deps.devices.isRemembered(user.id, helpers.rememberedTokens(request), origin))) {
         state = transition(state, { type: "second-factor-accepted" });
       }
       const level = state.kind === "signed-in" ? "full" : "pending";
@@ -70,7 +72,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     },
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
-      const user = await deps.accounts.register(form.username, form.password, { clientAddress: request.ip });
+      const user = await deps.accounts.register(form.username, form.password, { origin: originOf(request) });
       const issued = await deps.sessions.start("pending", user.id, paths.next(form.next), request.visitor.session);
       helpers.startSession(reply, issued.token);
       return redirect(reply, paths.to("/2fa/setup"));
@@ -79,7 +81,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
 
   app.post("/logout", async (request, reply) => {
     const { session } = request.visitor;
-    if (session) await deps.sessions.end(session);
+    if (session) await deps.sessions.end(session, originOf(request));
     helpers.endSession(reply);
     return redirect(reply, paths.to("/login"));
   });

@@ -5,6 +5,7 @@ import type { SessionRecord, UserRecord } from "../../core/ports.js";
 import { browserLabel } from "../browser-label.js";
 import { openFlash, sealFlash } from "../flash.js";
 import { ChallengeForm, parseForm, RecoveryForm } from "../forms.js";
+import { originOf } from "../origin.js";
 import { challengePage, recoveryCodesPage } from "../views/two-factor.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
@@ -50,10 +51,11 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
   app.post("/2fa", { config: challengeError }, (request, reply) =>
     passSecondFactor(request, reply, async (user) => {
       const form = parseForm(ChallengeForm, request.body);
-      await deps.twoFactor.verifyCode(user.id, form.otp);
+      const origin = originOf(request);
+      await deps.twoFactor.verifyCode(user.id, form.otp, origin);
       if (form.remember) {
         const label = browserLabel(request.headers["user-agent"]);
-        helpers.rememberBrowser(request, reply, await deps.devices.remember(user.id, label));
+        helpers.rememberBrowser(request, reply, await deps.devices.remember(user.id, label, origin));
       }
       return undefined;
     }),
@@ -63,7 +65,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
   app.post("/2fa/recovery", { config: challengeError }, (request, reply) =>
     passSecondFactor(request, reply, async (user) => {
       const form = parseForm(RecoveryForm, request.body);
-      const left = await deps.twoFactor.useRecoveryCode(user.id, form.recovery_code);
+      const left = await deps.twoFactor.useRecoveryCode(user.id, form.recovery_code, originOf(request));
       return `You signed in with a recovery code; ${left} ${left === 1 ? "code is" : "codes are"} left.`;
     }),
   );
