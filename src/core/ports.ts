@@ -130,6 +130,8 @@ export interface SessionRecord {
 export interface SessionWithUser {
   session: SessionRecord;
   user: UserRecord;
+  /** The user has an active authenticator: which sign-in step a pending session is at (R55). */
+  enrolled: boolean;
 }
 
 export interface SessionStore {

@@ -42,6 +42,7 @@ const SESSION_WITH_USER = [
   "u.username",
   "u.password_hash",
   "u.created_at as user_created_at",
+  "f.user_id as factor_user_id",
 ] as const;
 
 export function createSessionStore(db: Kysely<Database>): SessionStore {
@@ -53,11 +54,12 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
   const findLive = precompile(db, 3, (idHash: string, now: number, since: number) =>
     live(now, since).where("id_hash", "=", idHash),
   );
-  // The same liveness test joined to the user: one statement instead of two.
+  // The same liveness test joined to the user and their factor: one statement instead of three.
   const findLiveWithUser = precompile(db, 3, (idHash: string, now: number, since: number) =>
     db
       .selectFrom("sessions as s")
       .innerJoin("users as u", "u.id", "s.user_id")
+      .leftJoin("totp_factors as f", "f.user_id", "s.user_id")
       .select(SESSION_WITH_USER)
       .where("s.id_hash", "=", idHash)
       .where("s.expires_at", ">", now)
@@ -84,6 +86,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
       return {
         session: toSession(row),
         user: { id: row.user_id, username: row.username, passwordHash: row.password_hash, createdAt: Number(row.user_created_at) },
+        enrolled: row.factor_user_id !== null,
       };
     },
 

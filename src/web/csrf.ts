@@ -11,10 +11,10 @@ export function createCSRF(keyBytes: Uint8Array) {
 
   return {
     tokenFor,
-    /** R60: constant-time comparison of equal-length values. */
-    isValid(cookieToken: string | undefined, submitted: unknown): boolean {
-      if (cookieToken === undefined || typeof submitted !== "string") return false;
-      const expected = Buffer.from(tokenFor(cookieToken));
+    /** `expected`: tokenFor(the cookie token), undefined without one. R60: constant time. */
+    isValid(expectedToken: string | undefined, submitted: unknown): boolean {
+      if (expectedToken === undefined || typeof submitted !== "string") return false;
+      const expected = Buffer.from(expectedToken);
       const actual = Buffer.from(submitted);
       return actual.length === expected.length && timingSafeEqual(actual, expected);
     },

@@ -13,6 +13,7 @@ import { enrollmentRoutes } from "./routes/enrollment.js";
 import { homeRoutes } from "./routes/home.js";
 import { signInRoutes, signOutPageRoute } from "./routes/sign-in.js";
 import { twoFactorRoutes } from "./routes/two-factor.js";
+import { csrfTokenOf } from "./visitor.js";
 
 export async function gatehousePages(app: FastifyInstance, route: RouteContext, options: WebOptions): Promise<void> {
   // Only urlencoded forms are accepted: JSON, text and multipart get 415.
@@ -33,7 +34,7 @@ export async function gatehousePages(app: FastifyInstance, route: RouteContext, 
     if (request.method !== "POST") return done();
     const expectedOrigin = options.publicURL?.origin ?? `${request.protocol}://${request.host}`;
     const body = request.body as Record<string, unknown> | undefined;
-    if (!isSameOrigin(request.headers, expectedOrigin) || !route.csrf.isValid(request.visitor.cookieToken, body?.["_csrf"])) {
+    if (!isSameOrigin(request.headers, expectedOrigin) || !route.csrf.isValid(csrfTokenOf(request.visitor, route.csrf), body?.["_csrf"])) {
       return done(new GatehouseError(ErrorCode.CSRF_FAILED, "This form has expired or came from another site. Reload the page and try again."));
     }
     request.formAccepted = true;

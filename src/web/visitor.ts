@@ -13,6 +13,10 @@ export interface Visitor {
   cookieToken: string | undefined;
   session: SessionRecord | null;
   user: UserRecord | null;
+  /** The user has an active authenticator, read with the session (false without a user). */
+  enrolled: boolean;
+  /** The CSRF token of `cookieToken`, derived once: a form POST checks it and its page shows it. */
+  csrf?: { cookieToken: string; token: string };
 }
 
 declare module "fastify" {
@@ -25,7 +29,7 @@ declare module "fastify" {
   }
 }
 
-const NO_VISITOR: Visitor = { cookieToken: undefined, session: null, user: null };
+const NO_VISITOR: Visitor = { cookieToken: undefined, session: null, user: null, enrolled: false };
 
 export function registerVisitor(app: FastifyInstance, deps: WebDeps, cookie: CookiePolicy): void {
   app.decorateRequest("visitor", null as unknown as Visitor);
@@ -43,7 +47,7 @@ export async function resolveVisitor(request: FastifyRequest, deps: WebDeps, coo
   const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;
   // One joined query: this runs on every request, the forward-auth check included.
   const found = await deps.sessions.resolveWithUser(cookieToken);
-  return { cookieToken, session: found?.session ?? null, user: found?.user ?? null };
+  return { cookieToken, session: found?.session ?? null, user: found?.user ?? null, enrolled: found?.enrolled ?? false };
 }
 
 /** Gives an anonymous visitor a cookie token so its forms can carry a CSRF token (R41, login CSRF). */
@@ -55,11 +59,20 @@ export function ensureCookieToken(request: FastifyRequest, reply: FastifyReply, 
   }
 }
 
+/** The visitor's CSRF token (R41), undefined without a cookie token. */
+export function csrfTokenOf(visitor: Visitor, csrf: CSRF): string | undefined {
+  const { cookieToken } = visitor;
+  if (cookieToken === undefined) return undefined;
+  if (visitor.csrf?.cookieToken !== cookieToken) visitor.csrf = { cookieToken, token: csrf.tokenFor(cookieToken) };
+  return visitor.csrf.token;
+}
+
 export function pageContext(request: FastifyRequest, csrf: CSRF, paths: SitePaths): PageContext {
-  const { cookieToken, session, user } = request.visitor ?? { cookieToken: undefined, session: null, user: null };
+  const visitor = request.visitor ?? { ...NO_VISITOR };
+  const { session, user } = visitor;
   return {
     paths,
-    csrfToken: cookieToken ? csrf.tokenFor(cookieToken) : "",
+    csrfToken: csrfTokenOf(visitor, csrf) ?? "",
     username: session && user ? user.username : undefined,
   };
 }

@@ -61,7 +61,7 @@ async function both(token: string | undefined) {
 describe("SessionManager.resolveWithUser", () => {
   it("returns the session and its user for a live session", async () => {
     const { user, token, session } = await signedIn();
-    expect(await sessions.resolveWithUser(token)).toEqual({ session, user });
+    expect(await sessions.resolveWithUser(token)).toEqual({ session, user, enrolled: false });
   });
 
   it("R31: returns null, without a store query, for a missing or malformed token", async () => {

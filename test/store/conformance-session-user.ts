@@ -1,11 +1,11 @@
 // Part of the store conformance suite: findSessionWithUser, the one-statement per-request check
-// (session joined to its user). It must answer exactly what findSession followed by findUserById
-// answers (R33, R35, R36), only in one query: never a session that has expired, idled out,
-// ended or been replaced, nor one whose user is gone.
+// (session joined to its user and their factor). It must answer exactly what findSession,
+// findUserById and findFactor answer (R33, R35, R36, R55), only in one query: never a session
+// that has expired, idled out, ended or been replaced, nor one whose user is gone.
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
-import { MINUTE, newUser, SECOND, session, T0 } from "./fixtures.js";
+import { enrollUser, MINUTE, newUser, SECOND, session, T0 } from "./fixtures.js";
 
 const IDLE = 30 * MINUTE;
 
@@ -27,11 +27,11 @@ export function sessionWithUserConformance(stores: () => [Store, Store]): void {
       return { user, record };
     }
 
-    /** What the two-query check answers: the session, then its user. */
-    async function twoQueries(store: Store, idHash: string, now: number, idle: number) {
+    /** What the separate queries answer: the session, its user, then their factor. */
+    async function separateQueries(store: Store, idHash: string, now: number, idle: number) {
       const found = await store.sessions.findSession(idHash, now, idle);
       const user = found ? await store.users.findUserById(found.userId) : null;
-      return found && user ? { session: found, user } : null;
+      return found && user ? { session: found, user, enrolled: (await store.totp.findFactor(user.id)) !== null } : null;
     }
 
     it("returns the session and its user, exactly as stored, on the other instance", async () => {
@@ -39,7 +39,21 @@ export function sessionWithUserConformance(stores: () => [Store, Store]): void {
       expect(await b.sessions.findSessionWithUser(record.idHash, T0, IDLE)).toEqual({
         session: record,
         user: { id: user.id, username: user.username, passwordHash: user.passwordHash, createdAt: user.createdAt },
+        enrolled: false,
       });
+    });
+
+    it("R55: says whether the user has an active factor, as it is on the other instance", async () => {
+      const { user } = await enrollUser(a);
+      const record = session(user.id, { level: "pending" });
+      await a.sessions.createSession(record);
+      const pending = (await b.sessions.findSessionWithUser(record.idHash, T0, IDLE))!;
+      expect(pending.enrolled).toBe(true);
+      expect(pending).toEqual(await separateQueries(b, record.idHash, T0, IDLE));
+      expect(await a.totp.disableFactor(user.id)).toBe(true);
+      // A shown but unconfirmed key is no factor.
+      await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
+      expect((await b.sessions.findSessionWithUser(record.idHash, T0, IDLE))?.enrolled).toBe(false);
     });
 
     it("returns a pending (password-only) session with its level", async () => {
@@ -106,7 +120,7 @@ export function sessionWithUserConformance(stores: () => [Store, Store]): void {
       const times = [T0, T0 + 10 * MINUTE, T0 + 35 * MINUTE - 1, T0 + 35 * MINUTE, T0 + 40 * MINUTE - 1, T0 + 40 * MINUTE];
       for (const idle of [IDLE, 20 * MINUTE, SECOND]) {
         for (const now of times) {
-          const expected = await twoQueries(a, record.idHash, now, idle);
+          const expected = await separateQueries(a, record.idHash, now, idle);
           expect(await b.sessions.findSessionWithUser(record.idHash, now, idle), `now=T0+${now - T0} idle=${idle}`).toEqual(expected);
         }
       }

@@ -51,7 +51,7 @@ export async function registerProxy(app: FastifyInstance, route: RouteContext, s
     if (!isBrowserNavigation(request)) throw new SignInRequiredError(request.url);
     // A password-only session goes on to its second factor; anyone else to the sign-in page,
     // which comes back here (path and query) afterwards.
-    return redirect(reply, steps[nextStep(await helpers.signInState(request))](request.url));
+    return redirect(reply, steps[nextStep(helpers.signInState(request))](request.url));
   }
 
   /** The fields of a request (plain or WebSocket) that decide what the upstream is told. */

@@ -62,12 +62,12 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
   const formError = { renderFormError: renderAccount };
 
   app.get("/account", async (request, reply) => {
-    if (!(await signedIn(request, reply))) return reply;
+    if (!signedIn(request, reply)) return reply;
     return sendPage(reply, await renderAccount(request, reply));
   });
 
   app.post("/account/2fa/disable", { config: formError }, async (request, reply) => {
-    const current = await signedIn(request, reply);
+    const current = signedIn(request, reply);
     if (!current) return reply;
     const form = parseForm(StepUpForm, request.body);
     await reauthenticate(request, current.user, form.password, form.otp);
@@ -77,7 +77,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
   });
 
   app.post("/account/recovery-codes", { config: formError }, async (request, reply) => {
-    const current = await signedIn(request, reply);
+    const current = signedIn(request, reply);
     if (!current) return reply;
     const { otp } = parseForm(OTPForm, request.body);
     const origin = originOf(request);
@@ -88,7 +88,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
   });
 
   app.post("/account/2fa/reenroll", { config: formError }, async (request, reply) => {
-    const current = await signedIn(request, reply);
+    const current = signedIn(request, reply);
     if (!current) return reply;
     const form = parseForm(StepUpForm, request.body);
     await reauthenticate(request, current.user, form.password, form.otp);
@@ -100,7 +100,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
   });
 
   app.post("/account/password", { config: formError }, async (request, reply) => {
-    const current = await signedIn(request, reply);
+    const current = signedIn(request, reply);
     if (!current) return reply;
     const form = parseForm(ChangePasswordForm, request.body);
     await reauthenticate(request, current.user, form.password, form.otp);
@@ -111,7 +111,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
 
   // Forgetting browsers and ending sessions only take trust away: no re-authentication asked.
   app.post("/account/devices/forget", async (request, reply) => {
-    const current = await signedIn(request, reply);
+    const current = signedIn(request, reply);
     if (!current) return reply;
     const { device_id } = parseForm(DeviceForm, request.body);
     await deps.devices.forget(current.user.id, device_id, originOf(request));
@@ -119,14 +119,14 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
   });
 
   app.post("/account/devices/forget-all", async (request, reply) => {
-    const current = await signedIn(request, reply);
+    const current = signedIn(request, reply);
     if (!current) return reply;
     await deps.devices.forgetAll(current.user.id, originOf(request));
     return redirect(reply, paths.to("/account"));
   });
 
   app.post("/account/sessions/end-others", async (request, reply) => {
-    const current = await signedIn(request, reply);
+    const current = signedIn(request, reply);
     if (!current) return reply;
     await deps.sessions.endOthers(current.session, originOf(request));
     return redirect(reply, paths.to("/account"));

@@ -45,11 +45,11 @@ export function createRouteHelpers({ deps, csrf, cookie, paths }: RouteContext) 
   const STEP_PATHS = stepPaths(paths);
 
   /** R55: the visitor's place in the sign-in flow, from server-side state only. */
-  async function signInState(request: FastifyRequest): Promise<SignInState> {
-    const { session, user } = request.visitor;
+  function signInState(request: FastifyRequest): SignInState {
+    const { session, user, enrolled } = request.visitor;
     if (!session || !user) return { kind: "anonymous" };
     if (session.level === "full") return { kind: "signed-in", userId: user.id };
-    return { kind: "password-verified", userId: user.id, enrolled: await deps.twoFactor.isEnrolled(user.id) };
+    return { kind: "password-verified", userId: user.id, enrolled };
   }
 
   return {
@@ -64,8 +64,8 @@ export function createRouteHelpers({ deps, csrf, cookie, paths }: RouteContext) 
      * Lets the request through only when the visitor is at `step` of the flow (R26, R33, R55);
      * otherwise answers with a redirect to the page of the step they are really at.
      */
-    async requireStep(request: FastifyRequest, reply: FastifyReply, step: SignInStep, target: string) {
-      const state = await signInState(request);
+    requireStep(request: FastifyRequest, reply: FastifyReply, step: SignInStep, target: string) {
+      const state = signInState(request);
       const actual = nextStep(state);
       const { session, user } = request.visitor;
       if (actual === step && session && user) return { state, session, user };

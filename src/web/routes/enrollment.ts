@@ -20,12 +20,12 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
    * and an active secret is never shown (R25).
    */
   async function enrollmentGate(request: FastifyRequest, reply: FastifyReply) {
-    const state = await helpers.signInState(request);
-    const { session, user } = request.visitor;
+    const state = helpers.signInState(request);
+    const { session, user, enrolled } = request.visitor;
     if (session && user) {
       if (state.kind === "password-verified" && !state.enrolled) return { state, session, user, mode: "first" as const };
       if (state.kind === "signed-in") {
-        if (!(await deps.twoFactor.isEnrolled(user.id))) return { state, session, user, mode: "first" as const };
+        if (!enrolled) return { state, session, user, mode: "first" as const };
         if (await deps.twoFactor.hasNewPhoneEnrollment(user.id, session.idHash)) {
           return { state, session, user, mode: "replace" as const };
         }

@@ -9,7 +9,7 @@ export function homeRoutes(app: FastifyInstance, route: RouteContext): void {
   const { deps } = route;
 
   app.get("/", async (request, reply) => {
-    const signedIn = await helpers.requireStep(request, reply, "done", route.paths.to("/"));
+    const signedIn = helpers.requireStep(request, reply, "done", route.paths.to("/"));
     if (!signedIn) return reply;
     const notice = await helpers.takeNotice(request);
     return sendPage(reply, homePage({ ...helpers.context(request, reply), username: signedIn.user.username, notice }));

@@ -28,7 +28,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
 
   app.get("/login", async (request, reply) => {
     const next = queryNext(request, paths);
-    if ((await helpers.signInState(request)).kind === "signed-in") return redirect(reply, next);
+    if (helpers.signInState(request).kind === "signed-in") return redirect(reply, next);
     return sendPage(reply, loginPage(helpers.context(request, reply), { next }));
   });
 
@@ -46,7 +46,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
       const user = await deps.accounts.verifyPassword(form.username, form.password, origin);
       const next = paths.next(form.next);
       const enrolled = await deps.twoFactor.isEnrolled(user.id);
-      let state = transition(await helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
+      let state = transition(helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
       // R46: a browser remembered by this user skips the code; the session is still a new one.
       if (enrolled && (await deps.devices.isRemembered(user.id, helpers.rememberedTokens(request), origin))) {
         state = transition(state, { type: "second-factor-accepted" });

@@ -25,7 +25,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
   }
 
   app.get("/2fa", async (request, reply) => {
-    if (!(await helpers.requireStep(request, reply, "challenge", "/"))) return reply;
+    if (!helpers.requireStep(request, reply, "challenge", "/")) return reply;
     return sendPage(reply, challengePage(helpers.context(request, reply)));
   });
 
@@ -40,7 +40,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
     reply: FastifyReply,
     check: (user: UserRecord) => Promise<string | undefined>,
   ) {
-    const pending = await helpers.requireStep(request, reply, "challenge", "/");
+    const pending = helpers.requireStep(request, reply, "challenge", "/");
     if (!pending) return reply;
     const notice = await check(pending.user);
     const flash = notice ? sealFlash(deps.sealer, pending.user.id, { notice }) : null;
@@ -71,7 +71,7 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
   );
 
   app.get("/2fa/recovery-codes", async (request, reply) => {
-    const signedIn = await helpers.requireStep(request, reply, "done", "/");
+    const signedIn = helpers.requireStep(request, reply, "done", "/");
     if (!signedIn) return reply;
     const next = paths.next(signedIn.session.nextPath);
     const { recoveryCodes: codes } = openFlash(deps.sealer, signedIn.user.id, await deps.sessions.takeFlash(signedIn.session));
