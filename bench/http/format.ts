@@ -1,6 +1,6 @@
 // The HTTP part of the markdown report on stdout: one table per section, then every target.
 import type { HTTPBenchResult } from "./index.js";
-import { formatRowsTable, formatTargetsTable, type HTTPRow } from "./report.js";
+import { formatRowsTable, formatTargetsTable, ms, type HTTPRow } from "./report.js";
 import type { Comparison } from "./targets.js";
 
 function comparisonsTable(comparisons: readonly Comparison[]): string {
@@ -14,9 +14,9 @@ function comparisonsTable(comparisons: readonly Comparison[]): string {
 function stormLines(row: HTTPRow | undefined): string {
   if (!row) return "";
   return [
-    `- logins/s: ${Math.round(row.rps.median)} (${Math.round(row.rps.min)}–${Math.round(row.rps.max)}), login p99 ${row.p99Ms.median} ms`,
+    `- logins/s: ${Math.round(row.rps.median)} (${Math.round(row.rps.min)}–${Math.round(row.rps.max)}), login p99 ${ms(row.p99Ms.median)} ms`,
     `- server event-loop delay p99: ${row.eventLoopP99Ms?.median.toFixed(1)} ms (max over rounds ${row.eventLoopP99Ms?.max.toFixed(1)})`,
-    `- GET /healthz p99 during the storm (one more connection): ${row.healthzP99Ms?.median} ms (max ${row.healthzP99Ms?.max})`,
+    `- GET /healthz p99 during the storm (one more connection): ${ms(row.healthzP99Ms?.median ?? NaN)} ms (max ${ms(row.healthzP99Ms?.max ?? NaN)})`,
   ].join("\n");
 }
 
@@ -27,7 +27,7 @@ export function formatHTTPReport(result: HTTPBenchResult): string {
     `## HTTP (${settings.rounds} interleaved round(s) of ${settings.durationSeconds} s per case, ${settings.connections} connections; × bare = req/s ÷ the bare Fastify route's req/s in the same round)\n`,
     formatRowsTable([...section("baseline"), ...section("http")]),
     ...result.unavailable.map((u) => `\n- ${u.id}: ${u.reason}`),
-    `\n### Growth: ${settings.growthSmallUsers.toLocaleString("en-US")} vs ${settings.growthLargeUsers.toLocaleString("en-US")} users (right codes: ${settings.growthResidents} accounts per round, one code each)\n`,
+    `\n### Growth: ${settings.growthSmallUsers.toLocaleString("en-US")} vs ${settings.growthLargeUsers.toLocaleString("en-US")} users (right codes: ${settings.growthRuns} runs per round of ${settings.growthResidents} accounts, one code each; the median run counts)\n`,
     formatRowsTable(section("growth")),
     "",
     comparisonsTable(result.growth),

@@ -50,6 +50,7 @@ export async function runHTTPBench(options: HTTPBenchOptions): Promise<HTTPBench
     growthSmallUsers: 1_000,
     growthLargeUsers: quick ? 20_000 : 1_000_000,
     growthResidents: quick ? 200 : 1_000,
+    growthRuns: quick ? 1 : 5,
   };
   const keys = createBenchKeys();
   const fleet = new Fleet(keys, log);
@@ -60,8 +61,8 @@ export async function runHTTPBench(options: HTTPBenchOptions): Promise<HTTPBench
     const scenarios = only ? plan.scenarios.filter((s) => s.id === "bare" || only.includes(s.id)) : plan.scenarios;
     const samples = await runRounds(scenarios, settings.rounds, log);
     const rows = buildRows(scenarios, samples, "bare");
-    const growth = only ? [] : growthComparisons(samples);
-    const scaleOut = only ? [] : scaleOutComparisons(samples);
+    const growth = growthComparisons(samples);
+    const scaleOut = scaleOutComparisons(samples);
     const soak = options.soak ? await runSoak(plan.main, plan.signedIn, { quick, connections: settings.connections }, log) : undefined;
     return {
       settings,

@@ -25,8 +25,10 @@ export interface HTTPSettings {
   initialRps: number;
   growthSmallUsers: number;
   growthLargeUsers: number;
-  /** Right codes per growth round: the small population answers each account once. */
+  /** Right codes per growth run: the small population answers each account once. */
   growthResidents: number;
+  /** Runs of those right codes per growth round; the round's sample is their median. */
+  growthRuns: number;
 }
 
 export interface Plan {
@@ -119,7 +121,10 @@ export async function startPlan(
   ]) {
     const label = `${users.toLocaleString("en-US")} users`;
     scenarios.push(
-      rightCodeScenario({ id: `growth-right-${id}`, title: `POST /2fa, right code, ${label}`, section: "growth" }, deployment, load, { residents: seeded }),
+      rightCodeScenario({ id: `growth-right-${id}`, title: `POST /2fa, right code, ${label}`, section: "growth" }, deployment, load, {
+        residents: seeded,
+        runs: settings.growthRuns,
+      }),
       signedInScenario({ id: `growth-signed-in-${id}`, title: `GET / signed in, ${label}`, section: "growth" }, deployment.instances[0]!, "/", seeded, load),
     );
   }

@@ -85,6 +85,8 @@ export function buildRows(scenarios: readonly Scenario[], samples: Samples, base
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const fixed = (n: number, digits = 2) => n.toFixed(digits);
+/** Milliseconds to 0.1 ms, without float noise from medians of medians. */
+export const ms = (n: number) => String(Math.round(n * 10) / 10);
 const range = (s: Spread, format: (n: number) => string) => `${format(s.min)}–${format(s.max)}`;
 
 export function formatRowsTable(rows: readonly HTTPRow[]): string {
@@ -94,7 +96,7 @@ export function formatRowsTable(rows: readonly HTTPRow[]): string {
     ...rows.map(
       (r) =>
         `| ${r.title} | ${int(r.rps.median)} | ${range(r.rps, int)} | ${fixed(r.ratioToBaseline.median)} | ${range(r.ratioToBaseline, fixed)} | ` +
-        `${r.p50Ms} | ${r.p99Ms.median} | ${range(r.p99Ms, String)} | ${r.eventLoopP99Ms ? fixed(r.eventLoopP99Ms.median, 1) : ""} | ${r.rssMB ?? ""} | ${r.unexpected} of ${int(r.requests)} |`,
+        `${ms(r.p50Ms)} | ${ms(r.p99Ms.median)} | ${range(r.p99Ms, ms)} | ${r.eventLoopP99Ms ? fixed(r.eventLoopP99Ms.median, 1) : ""} | ${r.rssMB ?? ""} | ${r.unexpected} of ${int(r.requests)} |`,
     ),
   ].join("\n");
 }
