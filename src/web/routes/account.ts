@@ -17,11 +17,11 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
   const { deps, paths } = route;
 
   async function renderAccount(request: FastifyRequest, reply: FastifyReply, error?: string) {
-    const { session, user } = request.visitor;
+    // `enrolled` was read with the session: a form error here comes before any change to it.
+    const { session, user, enrolled } = request.visitor;
     if (!session || !user) throw new Error("account page rendered without a signed-in user");
     const notice = error ? undefined : await helpers.takeNotice(request);
-    const [enrolled, unused, devices, sessions, events] = await Promise.all([
-      deps.twoFactor.isEnrolled(user.id),
+    const [unused, devices, sessions, events] = await Promise.all([
       deps.recoveryCodes.listUnused(user.id),
       deps.devices.list(user.id),
       deps.sessions.list(user.id),
