@@ -1,9 +1,11 @@
 // What the upstream app sees of a request, and what the browser sees of the app's answer. The
-// app trusts X-Gatehouse-User, so only gatehouse may set it; gatehouse's own cookies (session,
-// remembered browser) are bearer secrets the app never needs and must never receive or set.
+// app trusts X-Gatehouse-User, so only gatehouse may set it, and no client header may name a user
+// or another path (F8 of the December 2026 review); gatehouse's own cookies (session, remembered
+// browser) are bearer secrets the app never needs and must never receive or set.
 import type { IncomingHttpHeaders } from "node:http";
 
 export const USER_HEADER = "x-gatehouse-user";
+export const GROUPS_HEADER = "x-gatehouse-groups";
 
 export interface ForwardingFacts {
   /** The fully signed-in user, or undefined (a public path). */
@@ -20,11 +22,56 @@ export interface ForwardingFacts {
 }
 
 /**
- * Header names some servers read as X-Gatehouse-User: CGI/WSGI turn both "-" and "_" into "_"
- * (HTTP_X_GATEHOUSE_USER), so "X_Gatehouse_User" from a client must go too.
+ * A header name as the app may read it: CGI/WSGI turn both "-" and "_" into "_"
+ * (HTTP_X_GATEHOUSE_USER), so a client's "X_Gatehouse_User" is X-Gatehouse-User to them.
  */
-function isUserHeader(name: string): boolean {
-  return name.toLowerCase().replaceAll("_", "-") === USER_HEADER;
+export function headerKey(name: string): string {
+  return name.toLowerCase().replaceAll("_", "-");
+}
+
+/**
+ * Never passed on, whoever sent them. Identity headers: apps set up for a generic auth proxy
+ * believe them (only gatehouse speaks for the user). Path overrides: IIS URL Rewrite and old
+ * Symfony/Zend route on X-Original-URL / X-Rewrite-URL (CVE-2018-14773), which would let a public
+ * path serve any other. And the X-Forwarded-* trio gatehouse sets itself, in other spellings.
+ */
+const NEVER_FORWARDED = new Set([
+  USER_HEADER,
+  GROUPS_HEADER,
+  "remote-user",
+  "remote-groups",
+  "remote-email",
+  "x-remote-user",
+  "x-forwarded-user",
+  "x-forwarded-email",
+  "x-forwarded-groups",
+  "x-original-url",
+  "x-rewrite-url",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+]);
+/** oauth2-proxy's identity headers (X-Auth-Request-User, -Email, -Groups, -Access-Token, ...). */
+const NEVER_FORWARDED_PREFIX = "x-auth-request-";
+
+/** The client address and the original path as a proxy in front tells them: a trusted proxy's word only. */
+const FROM_TRUSTED_PROXIES_ONLY = new Set([
+  "forwarded",
+  "x-real-ip",
+  "true-client-ip",
+  "x-client-ip",
+  "cf-connecting-ip",
+  "x-forwarded-prefix",
+  "x-forwarded-uri",
+  "x-original-uri",
+  "x-forwarded-port",
+  "x-forwarded-server",
+]);
+
+function isDropped(name: string, peerTrusted: boolean): boolean {
+  const key = headerKey(name);
+  if (NEVER_FORWARDED.has(key) || key.startsWith(NEVER_FORWARDED_PREFIX)) return true;
+  return !peerTrusted && FROM_TRUSTED_PROXIES_ONLY.has(key);
 }
 
 /** "name=value" (a Cookie pair or a Set-Cookie line) → "name". */
@@ -50,7 +97,7 @@ export function upstreamRequestHeaders(
   ownCookies: ReadonlySet<string>,
 ): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!isUserHeader(name)) out[name] = value;
+  for (const [name, value] of Object.entries(headers)) if (!isDropped(name, facts.peerTrusted)) out[name] = value;
   if (facts.username !== undefined) out[USER_HEADER] = facts.username;
 
   const cookie = withoutCookies(headers.cookie, ownCookies);
@@ -63,11 +110,6 @@ export function upstreamRequestHeaders(
   out["x-forwarded-for"] = facts.peerTrusted && forwardedFor ? `${forwardedFor}, ${facts.peerAddress}` : facts.peerAddress;
   out["x-forwarded-proto"] = facts.protocol;
   out["x-forwarded-host"] = facts.host;
-  if (!facts.peerTrusted) {
-    // Other spellings of the client address, believable only from a trusted proxy.
-    delete out.forwarded;
-    delete out["x-real-ip"];
-  }
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The app in gateway mode for the HTTP tests (test/http/gateway-*.test.ts): the same real app
 // as buildTestApp, with the gateway settings, plus the sign-in steps under /.gatehouse.
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parsePublicPathRules } from "../../src/gateway/public-paths.js";
 import type { ReturnTargets } from "../../src/gateway/settings.js";
@@ -65,8 +65,11 @@ export interface RawResponse {
   body: string;
 }
 
-/** A request whose path goes on the wire exactly as written (no URL normalization). */
-export function rawRequest(origin: string, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<RawResponse> {
+/**
+ * A request whose path goes on the wire exactly as written (no URL normalization); headers as an
+ * object, or as a flat [name, value, ...] list sent line by line (letter case and repeats kept).
+ */
+export function rawRequest(origin: string, path: string, headers: OutgoingHttpHeaders | string[] = {}, method = "GET"): Promise<RawResponse> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: hostname, port, path, method, headers }, (res) => {
