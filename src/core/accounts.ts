@@ -1,4 +1,5 @@
 // Registration and the password step (R16, R17, R42-R44).
+import { addressBlock } from "./address-block.js";
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES, usernameKey } from "./credentials.js";
 import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
 import type { PasswordHasher } from "./password.js";
@@ -39,6 +40,13 @@ export interface AccountsDeps {
   events: SecurityEventSink;
 }
 
+/**
+ * F7: the parts as a JSON array, so no address and username can spell another pair's key (with
+ * `${address}:${username}`, `2001:db8::5` + `1:bob` was `2001:db8::5:1` + `bob`). Per-address
+ * parts are address blocks: an IPv6 /64 counts as one client (address-block.ts).
+ */
+export const throttleKey = (kind: "login" | "register", ...parts: string[]) => `${kind}:${JSON.stringify(parts)}`;
+
 const invalidCredentials = () =>
   new GatehouseError(ErrorCode.INVALID_CREDENTIALS, "The username or password is not right.");
 
@@ -48,9 +56,10 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
   function throttleKeys(username: string, clientAddress: string): LoginThrottleKey[] {
     const { perAccountAndAddress, perAddress, windowMs } = options;
     // Keyed on the address too, so failures never lock the owner out from elsewhere (R17).
+    const block = addressBlock(clientAddress);
     return [
-      { key: `login:${clientAddress}:${username.toLowerCase()}`, limit: perAccountAndAddress, windowMs },
-      { key: `login:${clientAddress}`, limit: perAddress, windowMs },
+      { key: throttleKey("login", block, username.toLowerCase()), limit: perAccountAndAddress, windowMs },
+      { key: throttleKey("login", block), limit: perAddress, windowMs },
     ];
   }
 
@@ -99,7 +108,11 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
         if (!options.registrationOpen) {
           throw new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
         }
-        const limit = { key: `register:${from.origin.clientAddress}`, limit: options.registrationsPerAddress, windowMs: options.windowMs };
+        const limit = {
+          key: throttleKey("register", addressBlock(from.origin.clientAddress)),
+          limit: options.registrationsPerAddress,
+          windowMs: options.windowMs,
+        };
         const decision = await throttle.charge(newId(), [limit], clock.now());
         if (!decision.allowed) throw new ThrottledError(decision.retryAfterSeconds);
       }
