@@ -6,6 +6,7 @@ import { trustedProxyProblem } from "./gateway/trusted-proxies.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveSeconds = z.coerce.number().int().min(1);
+const LOCK_SECONDS_RANGE = "GATEHOUSE_LOCK_SECONDS must be a whole number of seconds from 1 to 86400 (one day, the longest lock)";
 
 /** A comma-separated list whose every entry passes `problem` (which names what is wrong). */
 function commaList(problem: (entry: string) => string | null) {
@@ -58,7 +59,9 @@ const EnvSchema = z.object({
     .refine((value) => !value.includes(":"), "GATEHOUSE_ISSUER must not contain ':' (Key Uri Format)")
     .default("gatehouse"),
   GATEHOUSE_REGISTRATION: z.enum(["open", "closed"]).default("open"),
-  GATEHOUSE_LOCK_SECONDS: positiveSeconds.default(30),
+  // The contract caps every lock at one day (R12); a longer first lock would also overflow the
+  // lock's end time on PostgreSQL's BIGINT for huge values.
+  GATEHOUSE_LOCK_SECONDS: z.coerce.number(LOCK_SECONDS_RANGE).int(LOCK_SECONDS_RANGE).min(1, LOCK_SECONDS_RANGE).max(86_400, LOCK_SECONDS_RANGE).default(30),
   GATEHOUSE_REMEMBER_DAYS: z.coerce.number().int().min(1).max(30, "GATEHOUSE_REMEMBER_DAYS is at most 30").default(30),
   GATEHOUSE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GATEHOUSE_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: "GATEHOUSE_WEBHOOK_URL must be an http:// or https:// URL" }).optional(),

@@ -50,7 +50,9 @@ export function createRedisSecondFactorThrottle(
   policy: SecondFactorThrottlePolicy,
   prefix: string,
 ): SecondFactorThrottle {
-  const { freeAttempts, firstLockSeconds, maxLockSeconds, hardLockFailures } = policy;
+  const { freeAttempts, maxLockSeconds, hardLockFailures } = policy;
+  // R12: no lock is longer than the cap, the first one included, whatever the policy says.
+  const firstLockSeconds = Math.min(policy.firstLockSeconds, maxLockSeconds);
   const keyOf = (userId: string) => `${prefix}second-factor:${userId}`;
 
   return {

@@ -18,7 +18,10 @@ export function createSecondFactorThrottle(
   db: Kysely<Database>,
   policy: SecondFactorThrottlePolicy,
 ): SecondFactorThrottle {
-  const { freeAttempts, firstLockSeconds, maxLockSeconds, hardLockFailures } = policy;
+  const { freeAttempts, maxLockSeconds, hardLockFailures } = policy;
+  // R12: no lock is longer than the cap, the first one included, whatever the policy says; a
+  // huge first lock would also overflow `locked_until` (BIGINT) on PostgreSQL.
+  const firstLockSeconds = Math.min(policy.firstLockSeconds, maxLockSeconds);
   // SET expressions read the old row, so the next lock length is spelled out once and reused.
   // Parameters inside `sql` fragments carry no column type, and PostgreSQL would type `now + …`
   // as INTEGER (and overflow) from the other operand: the BIGINT casts make it 64-bit on both.

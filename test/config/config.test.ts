@@ -16,3 +16,16 @@ describe("GATEHOUSE_REDIS_PREFIX", () => {
     expect(() => loadConfig({ GATEHOUSE_REDIS_PREFIX: value })).toThrow(/GATEHOUSE_REDIS_PREFIX/);
   });
 });
+
+describe("GATEHOUSE_LOCK_SECONDS", () => {
+  it("defaults to 30 and accepts the one-day cap itself", () => {
+    expect(loadConfig({}).firstLockSeconds).toBe(30);
+    expect(loadConfig({ GATEHOUSE_LOCK_SECONDS: "86400" }).firstLockSeconds).toBe(86_400);
+  });
+
+  // Review F10: a first lock above the documented one-day cap, or one that overflows BIGINT on PostgreSQL.
+  it.each(["86401", "1e300", "0", "-5", "2.5", "thirty", ""])("refuses %j with a sentence naming the setting", (value) => {
+    expect(() => loadConfig({ GATEHOUSE_LOCK_SECONDS: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ GATEHOUSE_LOCK_SECONDS: value })).toThrow(/GATEHOUSE_LOCK_SECONDS must be a whole number of seconds from 1 to 86400/);
+  });
+});

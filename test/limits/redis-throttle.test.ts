@@ -51,6 +51,7 @@ describe("throttles over Redis", () => {
       (): ThrottleInstances => ({
         instances: [instance(first, prefix), instance(second, prefix)],
         newAccount: async () => randomUUID(),
+        secondFactorThrottleWith: async (policy) => createRedisSecondFactorThrottle(first, policy, prefix),
       }),
     );
   });

@@ -5,7 +5,7 @@
 // between them. "Concurrent" means many calls started together and awaited with Promise.all.
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { LoginThrottle, LoginThrottleKey, SecondFactorThrottle } from "../../src/core/ports.js";
+import type { LoginThrottle, LoginThrottleKey, SecondFactorThrottle, SecondFactorThrottlePolicy } from "../../src/core/ports.js";
 import { DAY, MINUTE, SECOND, T0 } from "../store/fixtures.js";
 
 /** One instance's throttles, as a Store holds them. */
@@ -19,6 +19,8 @@ export interface ThrottleInstances {
   instances: [ThrottleInstance, ThrottleInstance];
   /** A fresh account the second-factor throttle may count for. */
   newAccount(): Promise<string>;
+  /** A second-factor throttle over the same backing store with another policy. */
+  secondFactorThrottleWith(policy: SecondFactorThrottlePolicy): Promise<SecondFactorThrottle>;
 }
 
 /**
@@ -81,6 +83,23 @@ export function throttleConformance(current: () => ThrottleInstances): void {
         expect((await b.secondFactorThrottle.charge(userId, now)).allowed).toBe(true);
       }
       expect(locks).toEqual([30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 61440, 86400, 86400]);
+    });
+
+    it("R12: a policy's first lock longer than one day is cut to one day, and a huge one overflows nothing", async () => {
+      // GATEHOUSE_LOCK_SECONDS is bounded at startup; the throttle still never exceeds its cap.
+      // On PostgreSQL, now + this many seconds in milliseconds would overflow BIGINT.
+      const capped = await current().secondFactorThrottleWith({
+        freeAttempts: 5,
+        firstLockSeconds: Number.MAX_SAFE_INTEGER,
+        maxLockSeconds: 86_400,
+        hardLockFailures: 100,
+      });
+      const userId = await throttledUser();
+      for (let i = 0; i < 5; i++) expect(await capped.charge(userId, T0)).toEqual({ allowed: true });
+      expect(await capped.charge(userId, T0)).toEqual({ allowed: false, retryAfterSeconds: 86_400, hardLocked: false });
+      expect(await capped.status(userId)).toMatchObject({ lockedUntil: T0 + DAY });
+      expect(await capped.charge(userId, T0 + DAY)).toEqual({ allowed: true });
+      expect(await capped.charge(userId, T0 + DAY)).toEqual({ allowed: false, retryAfterSeconds: 86_400, hardLocked: false });
     });
 
     it("R10, R11: refused charges do not count: hammering a lock does not lengthen the next one", async () => {

@@ -11,7 +11,7 @@
 // both instances; the assertions hold for any interleaving the adapter allows.
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SessionRecord } from "../../src/core/ports.js";
+import type { SecondFactorThrottlePolicy, SessionRecord } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
 import { throttleConformance } from "../limits/throttle-suite.js";
 import { recordsConformance } from "./conformance-records.js";
@@ -21,6 +21,8 @@ import { enrollUser, MINUTE, newUser, session, T0 } from "./fixtures.js";
 export interface OpenedStores {
   /** Two independent instances (connections/pools) over one database. */
   stores: [Store, Store];
+  /** One more instance over the same database with another throttle policy; cleanup closes it. */
+  openWithPolicy(policy: SecondFactorThrottlePolicy): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
@@ -264,6 +266,7 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
         await a.users.createUser(user);
         return user.id;
       },
+      secondFactorThrottleWith: async (policy) => (await opened!.openWithPolicy(policy)).secondFactorThrottle,
     }));
 
     describe("sessions (R31-R36)", () => {

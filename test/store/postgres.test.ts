@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Store } from "../../src/store/kysely-store.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { CONFORMANCE_POLICY, storeConformanceSuite } from "./conformance.js";
 
@@ -50,10 +51,16 @@ storeConformanceSuite("PostgreSQL schema shared by two instances", async () => {
     await dropSchema(schema);
     throw error;
   });
+  const more: Store[] = [];
   return {
     stores: [first, second],
+    async openWithPolicy(policy) {
+      const store = await openPostgresStore(URL, policy, { schema });
+      more.push(store);
+      return store;
+    },
     async cleanup() {
-      await Promise.all([first.close(), second.close()]);
+      await Promise.all([first, second, ...more].map((store) => store.close()));
       await dropSchema(schema);
     },
   };

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { throttlePolicy } from "../../src/services.js";
+import type { Store } from "../../src/store/kysely-store.js";
 import { openSQLiteStore } from "../../src/store/sqlite.js";
 import { storeConformanceSuite, type OpenedStores } from "./conformance.js";
 import { openSQLiteStoreInWorker } from "./other-process-store.js";
@@ -18,10 +19,16 @@ async function twoInstances(groupCommit: boolean): Promise<OpenedStores> {
   const first = groupCommit ? settlingEachCall(opened) : opened;
   // The second instance migrates the same file again: migrations must be safe to re-run.
   const second = await openSQLiteStoreInWorker(file, throttlePolicy(30), { groupCommit });
+  const more: Store[] = [];
   return {
     stores: [first, second],
+    async openWithPolicy(policy) {
+      const store = await openSQLiteStore(file, policy, { groupCommit });
+      more.push(store);
+      return groupCommit ? settlingEachCall(store) : store;
+    },
     async cleanup() {
-      await Promise.all([first.close(), second.close()]);
+      await Promise.all([first, second, ...more].map((store) => store.close()));
       await rm(dir, { recursive: true, force: true });
     },
   };
