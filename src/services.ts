@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import { pino, type Logger } from "pino";
 import { createActivityLog } from "./activity.js";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
+import { createAdministration } from "./core/admin.js";
 import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
 import type { Clock, HealthCheck, LoginThrottle, RandomSource, SecondFactorThrottle, SecondFactorThrottlePolicy } from "./core/ports.js";
@@ -114,6 +115,10 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
     onStored: notifications.onStored,
   });
+  const accounts = createAccounts(
+    { users: store.users, throttle: throttles.login, hasher, clock, newId: randomUUID, events },
+    { registrationOpen: options.registrationOpen, ...DEFAULT_LOGIN_LIMITS },
+  );
 
   return {
     store,
@@ -128,10 +133,17 @@ export async function createServices(options: ServiceOptions) {
     events,
     timeouts,
     csrfKey: current.csrfKey,
-    accounts: createAccounts(
-      { users: store.users, throttle: throttles.login, hasher, clock, newId: randomUUID, events },
-      { registrationOpen: options.registrationOpen, ...DEFAULT_LOGIN_LIMITS },
-    ),
+    accounts,
+    /** `gatehouse user reset-2fa|disable|enable|password|sign-out`. */
+    admin: createAdministration({
+      users: store.users,
+      totp: store.totp,
+      sessions: store.sessions,
+      throttle: throttles.secondFactor,
+      accounts,
+      clock,
+      events,
+    }),
     twoFactor: createTwoFactor(
       {
         totp: store.totp,

@@ -65,6 +65,11 @@ export function writeOut(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
+/** "1 session", "3 sessions", "no sessions". */
+export function countOf(n: number, noun: string): string {
+  return `${n === 0 ? "no" : n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 export function writeJSON(value: unknown): void {
   writeOut(JSON.stringify(value, null, 2));
 }

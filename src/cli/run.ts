@@ -7,8 +7,10 @@ import { eventCommands } from "./events.js";
 import { keyCommands } from "./keys.js";
 import { migrateDataCommands } from "./migrate-data.js";
 import { serverCommands } from "./serve.js";
+import { userAdminCommands } from "./user-admin.js";
 import { userInfoCommands } from "./user-info.js";
 import { userCommands } from "./user.js";
+import { packageVersion } from "./version.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -21,6 +23,7 @@ export const commands: Command[] = [
   add!,
   ...userInfoCommands,
   ...changes,
+  ...userAdminCommands,
   ...enrollCommands,
   ...keyCommands,
   ...eventCommands,
@@ -37,7 +40,7 @@ function overview(shown: Command[], prefix: string[]): string {
     "",
     "Run a command with --help for its options. Configuration: the server's environment",
     "(GATEHOUSE_DATA_DIR, GATEHOUSE_SECRET_KEY, ...; see README.md).",
-    "Exit status: 0 ok, 1 failed, 2 usage error.",
+    "Exit status: 0 ok, 1 failed, 2 usage error. gatehouse --version prints the version.",
     "",
   ].join("\n");
 }
@@ -65,6 +68,10 @@ function resolve(argv: string[]): Resolved {
 
 export async function runCLI(argv: string[]): Promise<number> {
   try {
+    if (argv.length === 1 && argv[0] === "--version") {
+      process.stdout.write(`${packageVersion()}\n`);
+      return EXIT_OK;
+    }
     const resolved = resolve(argv);
     if ("help" in resolved) {
       if (resolved.error === undefined) {

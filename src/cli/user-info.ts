@@ -21,6 +21,8 @@ async function summarize(services: Services, user: UserRecord) {
     username: user.username,
     id: user.id,
     createdAt: isoTime(user.createdAt),
+    disabled: user.disabledAt !== null,
+    disabledAt: user.disabledAt === null ? null : isoTime(user.disabledAt),
     twoFactor: status,
     twoFactorSince: factor ? isoTime(factor.createdAt) : null,
     recoveryCodesLeft: (await services.store.recoveryCodes.listUnused(user.id)).length,
@@ -47,7 +49,7 @@ export function formatDetail(detail: Record<string, string | number | boolean>):
 const list: Command = {
   path: ["user", "list"],
   positionals: [],
-  summary: "List users with their 2FA status and recovery codes left.",
+  summary: "List users with their 2FA status, recovery codes left, disabled ones marked.",
   options: JSON_OPTION,
   async run({ values }) {
     const users = await withServices(loadConfig(), async (services) => {
@@ -59,7 +61,7 @@ const list: Command = {
     writeOut(
       formatTable(
         ["USERNAME", "2FA", "CODES LEFT", "CREATED"],
-        users.map((u) => [u.username, u.twoFactor, u.twoFactor === "on" ? String(u.recoveryCodesLeft) : "-", formatTime(Date.parse(u.createdAt))]),
+        users.map((u) => [u.disabled ? `${u.username} (disabled)` : u.username, u.twoFactor, u.twoFactor === "on" ? String(u.recoveryCodesLeft) : "-", formatTime(Date.parse(u.createdAt))]),
       ),
     );
   },
@@ -104,6 +106,7 @@ const show: Command = {
         [
           ["id", details.id],
           ["created", formatTime(Date.parse(details.createdAt))],
+          ["access", details.disabledAt === null ? "enabled" : `disabled since ${formatTime(Date.parse(details.disabledAt))}`],
           ["two-factor", twoFactor],
           ["recovery codes", details.twoFactor === "on" ? `${details.recoveryCodesLeft} left` : "none"],
           ["code attempts", `${details.secondFactorLock}, ${details.consecutiveFailures} wrong in a row`],

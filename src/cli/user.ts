@@ -1,13 +1,14 @@
-// `gatehouse user add|remove|reset-2fa|unlock NAME`: the account changes an administrator makes.
+// `gatehouse user add|remove|reset-2fa|unlock NAME`: the account changes an administrator makes
+// (disable, enable, password and sign-out are in user-admin.ts).
 // Each is recorded in the activity log as an admin-* event with the CLI as its origin.
 import { loadConfig } from "../config.js";
 import { ErrorCode, isGatehouseError } from "../core/errors.js";
 import { CommandFailure, type Command } from "./command.js";
 import { CLI_ORIGIN, findUser, requireDatabase, withServices } from "./context.js";
-import { promptHidden, readLine, writeOut } from "./io.js";
+import { countOf, promptHidden, readLine, writeOut } from "./io.js";
 
 /** Never from argv, where other users see it in `ps` and it lands in shell history. */
-async function readNewPassword(name: string): Promise<string> {
+export async function readNewPassword(name: string): Promise<string> {
   if (process.stdin.isTTY) {
     const first = await promptHidden(`Password for ${name}: `);
     const second = first === null ? null : await promptHidden("Repeat the password: ");
@@ -69,17 +70,23 @@ const remove: Command = {
 const resetTwoFactor: Command = {
   path: ["user", "reset-2fa"],
   positionals: ["NAME"],
-  summary: "Turn 2FA off (a lost phone): the next sign-in enrolls again.",
-  details: "Deletes the authenticator secret and the recovery codes, and forgets the user's remembered browsers.",
+  summary: "Turn 2FA off (a lost phone): sessions end, the next sign-in enrolls.",
+  details:
+    "Deletes the authenticator secret, any setup key not yet confirmed and the recovery codes,\n" +
+    "forgets the user's remembered browsers, ends every session of the user (full and\n" +
+    "password-only) and lifts the second-factor lock. If the password may be known to someone\n" +
+    "else too, set a new one first with gatehouse user password NAME.",
   async run({ positionals: [name] }) {
-    const reset = await withServices(loadConfig(), async (services) => {
+    const { hadFactor, sessionsEnded } = await withServices(loadConfig(), async (services) => {
       const user = await findUser(services, name!);
-      return services.twoFactor.disable(user.id, CLI_ORIGIN, "admin-reset-2fa");
+      return services.admin.resetTwoFactor(user.id, CLI_ORIGIN);
     });
     writeOut(
-      reset
-        ? `two-factor sign-in is off for ${name}; the next sign-in enrolls a new authenticator`
-        : `${name} has no two-factor sign-in; nothing to reset`,
+      [
+        hadFactor ? `two-factor sign-in is off for ${name}` : `${name} had no authenticator`,
+        `; recovery codes and remembered browsers deleted, ${countOf(sessionsEnded, "session")} ended, `,
+        "second-factor lock lifted; the next sign-in enrolls a new authenticator",
+      ].join(""),
     );
   },
 };

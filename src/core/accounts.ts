@@ -86,6 +86,12 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
       throw invalidCredentials();
     }
     await throttle.refund(attemptId);
+    // Checked only after the right password, so an unknown name, a wrong password and a disabled
+    // account cost and answer the same to anyone who does not know the password (R44).
+    if (user.disabledAt !== null) {
+      await events.record({ type: "disabled-account-refused", origin, userId: user.id });
+      throw new GatehouseError(ErrorCode.ACCOUNT_DISABLED, "This account is disabled. Ask an administrator to enable it.");
+    }
     // R42: parameters upgraded on the way in.
     if (hasher.needsRehash(user.passwordHash)) {
       await users.updatePasswordHash(user.id, await hasher.hash(password));
@@ -128,6 +134,7 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
         username,
         passwordHash: await newPasswordHash(password, username),
         createdAt: clock.now(),
+        disabledAt: null,
       };
       if (!(await users.createUser({ ...user, usernameKey: key }))) {
         throw new GatehouseError(ErrorCode.USERNAME_TAKEN, "That username is taken. Choose another.");
@@ -147,6 +154,9 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
       const checked = await checkPassword(user.username, password, origin);
       if (checked.id !== user.id) throw invalidCredentials();
     },
+
+    /** The registration policy (R43), then Argon2id: for a password an administrator sets. */
+    hashNewPassword: newPasswordHash,
 
     /** The caller has verified the current password and a second factor (R39). */
     async changePassword(user: UserRecord, newPassword: string, origin: EventOrigin): Promise<void> {

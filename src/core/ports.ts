@@ -14,9 +14,12 @@ export interface UserRecord {
   username: string;
   passwordHash: string;
   createdAt: number;
+  /** When an administrator disabled the account (no sign-in, no session); null while enabled. */
+  disabledAt: number | null;
 }
 
-export interface NewUser extends UserRecord {
+/** A new account starts enabled. */
+export interface NewUser extends Omit<UserRecord, "disabledAt"> {
   /** Case-folded username: the unique lookup key. */
   usernameKey: string;
 }
@@ -28,6 +31,11 @@ export interface UserStore {
   findUserById(id: string): Promise<UserRecord | null>;
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
   listUsers(): Promise<UserRecord[]>;
+  /**
+   * `at`: disables the account from then on, unless it already is; null: enables it. False when
+   * nothing changed (already in that state, or no such user).
+   */
+  setDisabled(userId: string, at: number | null): Promise<boolean>;
   /** Removes the user and, by cascade, everything of theirs. False when there was none. */
   deleteUser(userId: string): Promise<boolean>;
   /**
@@ -140,7 +148,7 @@ export interface SessionStore {
   findSession(idHash: string, now: number, idleTimeoutMs: number): Promise<SessionRecord | null>;
   /**
    * `findSession` and the session's user in one query: null when the session is unknown,
-   * expired or idle too long, or its user is gone.
+   * expired or idle too long, or its user is gone or disabled.
    */
   findSessionWithUser(idHash: string, now: number, idleTimeoutMs: number): Promise<SessionWithUser | null>;
   touchSession(idHash: string, now: number): Promise<void>;
@@ -223,7 +231,7 @@ export interface RememberedDeviceStore {
   rememberDevice(record: RememberedDeviceRecord): Promise<void>;
   /**
    * True when one of the hashes names an unexpired device of this user whose factor version
-   * is still the user's current one (R46, R47).
+   * is still the user's current one (R46, R47), and the user is not disabled.
    */
   isRemembered(userId: string, tokenHashes: string[], now: number): Promise<boolean>;
   /** The user's remembered browsers that still work. */
@@ -289,6 +297,12 @@ export type SecurityEventType =
   | "admin-user-removed"
   | "admin-reset-2fa"
   | "admin-unlocked"
+  | "admin-user-disabled"
+  | "admin-user-enabled"
+  | "admin-password-set"
+  | "admin-signed-out"
+  /** The right password of a disabled account: refused, no session. */
+  | "disabled-account-refused"
   | "admin-keys-rotated";
 
 /**

@@ -227,13 +227,9 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
     },
 
     /** Turns 2FA off: the next sign-in enrolls again. The caller has just re-authenticated. */
-    async disable(
-      userId: string,
-      origin: EventOrigin,
-      type: "two-factor-disabled" | "admin-reset-2fa" = "two-factor-disabled",
-    ): Promise<boolean> {
+    async disable(userId: string, origin: EventOrigin): Promise<boolean> {
       const disabled = await totp.disableFactor(userId);
-      if (disabled) await events.record({ type, origin, userId });
+      if (disabled) await events.record({ type: "two-factor-disabled", origin, userId });
       return disabled;
     },
   };

@@ -15,6 +15,8 @@ export const NOTIFY_USER_ABOUT: ReadonlySet<string> = new Set([
   "password-changed",
   "device-forgotten",
   "admin-reset-2fa",
+  // Set by an administrator: the user learns of it from us, not from a refused sign-in.
+  "admin-password-set",
 ]);
 
 export function shouldNotify(type: string): boolean {

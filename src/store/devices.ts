@@ -42,6 +42,8 @@ export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDev
         .where("d.token_hash", "in", tokenHashes)
         .where("d.expires_at", ">", now)
         .whereRef("d.factor_version", "=", "u.factor_version")
+        // Disabling forgets the browsers too; this keeps one that slipped past from skipping the code.
+        .where("u.disabled_at", "is", null)
         .executeTakeFirst();
       return row !== undefined;
     },

@@ -132,7 +132,8 @@ class GroupCommitDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.#transactionFree();
+    // Checked and taken with no await in between (see #transactionFree).
+    while (this.#transactionEnded !== undefined) await this.#transactionEnded;
     this.#transactionEnded = new Promise((resolve) => (this.#endTransaction = resolve));
     try {
       await this.#openBatch();
@@ -181,10 +182,14 @@ class GroupCommitDriver implements Driver {
 
   /** A statement outside any transaction. */
   async run<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    await this.#transactionFree();
     const statement = this.statements.prepare(query.sql);
-    if (!statement.readonly) await this.#openBatch();
-    return this.#execute<R>(statement, query);
+    for (;;) {
+      // Checked right before the statement runs (see #transactionFree): a statement run inside
+      // another caller's transaction would be undone by its ROLLBACK TO.
+      while (this.#transactionEnded !== undefined) await this.#transactionEnded;
+      if (statement.readonly || this.#batchOpen) return this.#execute<R>(statement, query);
+      await this.#openBatch();
+    }
   }
 
   /** A statement of the transaction that has the connection. */
@@ -204,6 +209,13 @@ class GroupCommitDriver implements Driver {
     }
   }
 
+  /**
+   * Resolves once no Kysely transaction has the connection; NOT a lock: the caller resumes a few
+   * microtasks later, when another waiter may have begun one. Whoever must act with the
+   * connection free loops on `#transactionEnded` itself, with no await between its last check
+   * and its action: two waiters woken together once both began, interleaving two transactions
+   * on the one connection, and a ROLLBACK TO of one undid the other's writes.
+   */
   async #transactionFree(): Promise<void> {
     while (this.#transactionEnded !== undefined) await this.#transactionEnded;
   }
@@ -268,8 +280,9 @@ class GroupCommitDriver implements Driver {
   }
 
   async #commit(): Promise<void> {
-    // A transaction in progress belongs to this batch: commit once it has ended.
-    await this.#transactionFree();
+    // A transaction in progress belongs to this batch: commit once it has ended (checked with
+    // no await before the COMMIT, see #transactionFree).
+    while (this.#transactionEnded !== undefined) await this.#transactionEnded;
     this.#commitScheduled = false;
     if (this.#batchOpen) {
       this.#batchOpen = false;

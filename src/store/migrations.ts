@@ -103,8 +103,16 @@ const initial: Migration = {
   },
 };
 
+/** `gatehouse user disable`: null while the account may sign in, else when it was disabled. */
+const userAdminState: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable("users").addColumn("disabled_at", "bigint").execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
+  "0004_user_admin_state": userAdminState,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -17,6 +17,8 @@ export interface UsersTable {
   password_hash: string;
   created_at: BigIntColumn;
   factor_version: Generated<number>;
+  /** Set while the account is disabled (`gatehouse user disable`); null otherwise. */
+  disabled_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
 export interface TOTPFactorsTable {

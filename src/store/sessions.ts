@@ -63,7 +63,9 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
       .select(SESSION_WITH_USER)
       .where("s.id_hash", "=", idHash)
       .where("s.expires_at", ">", now)
-      .where("s.last_seen_at", ">", since),
+      .where("s.last_seen_at", ">", since)
+      // Defence in depth: disabling ends the user's sessions, and one that outlived that opens nothing.
+      .where("u.disabled_at", "is", null),
   );
   const touch = precompile(db, 2, (idHash: string, now: number) =>
     db.updateTable("sessions").set({ last_seen_at: now }).where("id_hash", "=", idHash),
@@ -85,7 +87,13 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
       if (!row) return null;
       return {
         session: toSession(row),
-        user: { id: row.user_id, username: row.username, passwordHash: row.password_hash, createdAt: Number(row.user_created_at) },
+        user: {
+          id: row.user_id,
+          username: row.username,
+          passwordHash: row.password_hash,
+          createdAt: Number(row.user_created_at),
+          disabledAt: null, // the query returns enabled users only
+        },
         enrolled: row.factor_user_id !== null,
       };
     },

@@ -6,7 +6,13 @@ import { precompile } from "./precompiled.js";
 import { isUniqueViolation } from "./unique-violation.js";
 
 function toUser(row: Selectable<UsersTable>): UserRecord {
-  return { id: row.id, username: row.username, passwordHash: row.password_hash, createdAt: Number(row.created_at) };
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    createdAt: Number(row.created_at),
+    disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+  };
 }
 
 export function createUserStore(db: Kysely<Database>): UserStore {
@@ -49,6 +55,17 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     async listUsers() {
       const rows = await db.selectFrom("users").selectAll().orderBy("username_key").execute();
       return rows.map(toUser);
+    },
+
+    async setDisabled(userId, at) {
+      // Conditional, so a second `disable` keeps the first time and reports no change.
+      const result = await db
+        .updateTable("users")
+        .set({ disabled_at: at })
+        .where("id", "=", userId)
+        .where("disabled_at", at === null ? "is not" : "is", null)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     async deleteUser(userId) {

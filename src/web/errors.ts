@@ -34,6 +34,7 @@ export const STATUS: Record<ErrorCode, number> = {
   INVALID_USERNAME: 400,
   WEAK_PASSWORD: 400,
   REGISTRATION_CLOSED: 403,
+  ACCOUNT_DISABLED: 403,
   ENROLLMENT_EXPIRED: 401,
   SESSION_EXPIRED: 401,
   STORE_UNAVAILABLE: 503,
@@ -71,6 +72,9 @@ const TITLES: Record<number, [string, string]> = {
   503: ["Temporarily unavailable", "The service is temporarily unavailable. Try again in a moment."],
   504: ["Application too slow", "The application behind this sign-in did not answer in time. Try again in a moment."],
 };
+
+/** Refusals whose page names the reason in its title, not only in its message. */
+const TITLES_BY_CODE: Partial<Record<ErrorCode, string>> = { ACCOUNT_DISABLED: "Account disabled" };
 
 function titleFor(status: number): [string, string] {
   return TITLES[status] ?? (status >= 500 ? TITLES[500]! : TITLES[400]!);
@@ -114,7 +118,8 @@ export function registerErrorHandling(app: FastifyInstance, csrf: CSRF, paths: S
       else request.log.info({ code: error.code, status }, "request refused");
       const render = request.routeOptions.config.renderFormError;
       if (render && request.formAccepted && FORM_ERRORS.has(error.code)) return send(reply, status, await render(request, reply, error.message));
-      return send(reply, status, errorPage(pageContext(request), status, titleFor(status)[0], error.message));
+      const title = TITLES_BY_CODE[error.code] ?? titleFor(status)[0];
+      return send(reply, status, errorPage(pageContext(request), status, title, error.message));
     }
     // Fastify's own client errors (body too large, unsupported media type, bad encoding...).
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

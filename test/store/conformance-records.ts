@@ -46,6 +46,7 @@ export function recordsConformance(stores: () => [Store, Store]): void {
         username,
         passwordHash,
         createdAt,
+        disabledAt: null,
       }));
       expect(await b.users.listUsers()).toEqual(byKey);
     });
@@ -172,6 +173,14 @@ export function recordsConformance(stores: () => [Store, Store]): void {
       await b.devices.rememberDevice(after);
       expect(await a.devices.isRemembered(user.id, [after.tokenHash], T0)).toBe(true);
       expect(await a.devices.listDevices(user.id, T0)).toEqual([after]);
+    });
+
+    it("a remembered browser of a disabled user skips nothing, even if its row is still there", async () => {
+      const user = await createdUser();
+      const remembered = device(user.id);
+      await a.devices.rememberDevice(remembered);
+      expect(await b.users.setDisabled(user.id, T0)).toBe(true);
+      expect(await a.devices.isRemembered(user.id, [remembered.tokenHash], T0)).toBe(false);
     });
   });
 

@@ -38,7 +38,7 @@ export function sessionWithUserConformance(stores: () => [Store, Store]): void {
       const { user, record } = await userWithSession({ level: "full", nextPath: "/account", flash: "sealed-flash" });
       expect(await b.sessions.findSessionWithUser(record.idHash, T0, IDLE)).toEqual({
         session: record,
-        user: { id: user.id, username: user.username, passwordHash: user.passwordHash, createdAt: user.createdAt },
+        user: { id: user.id, username: user.username, passwordHash: user.passwordHash, createdAt: user.createdAt, disabledAt: null },
         enrolled: false,
       });
     });
@@ -106,6 +106,14 @@ export function sessionWithUserConformance(stores: () => [Store, Store]): void {
       const { user, record } = await userWithSession({ level: "full" });
       expect(await b.users.deleteUser(user.id)).toBe(true);
       expect(await a.sessions.findSessionWithUser(record.idHash, T0, IDLE)).toBeNull();
+    });
+
+    it("returns null while the user is disabled, in the same one query, and the session again once enabled", async () => {
+      const { user, record } = await userWithSession({ level: "full" });
+      expect(await b.users.setDisabled(user.id, T0)).toBe(true);
+      expect(await a.sessions.findSessionWithUser(record.idHash, T0, IDLE)).toBeNull();
+      expect(await b.users.setDisabled(user.id, null)).toBe(true);
+      expect((await a.sessions.findSessionWithUser(record.idHash, T0, IDLE))?.user.id).toBe(user.id);
     });
 
     it("returns the session's own user, never another one's", async () => {

@@ -70,6 +70,7 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
           username: "Alice",
           passwordHash: user.passwordHash,
           createdAt: T0,
+          disabledAt: null,
         });
         expect((await b.users.findUserById(user.id))?.username).toBe("Alice");
         expect(await b.users.findUserByUsernameKey("bob")).toBeNull();
@@ -90,6 +91,19 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
         expect(trues(results)).toBe(1);
         const winner = attempts[results.indexOf(true)]!;
         expect((await b.users.findUserByUsernameKey("dave"))?.id).toBe(winner.id);
+      });
+
+      it("disables a user once (the first time stays) and enables them again, visibly to the other instance", async () => {
+        const user = newUser();
+        await a.users.createUser(user);
+        expect(await a.users.setDisabled(user.id, T0 + 1)).toBe(true);
+        expect(await b.users.setDisabled(user.id, T0 + 2)).toBe(false);
+        expect((await b.users.findUserById(user.id))?.disabledAt).toBe(T0 + 1);
+        expect((await b.users.findUserByUsernameKey(user.usernameKey))?.disabledAt).toBe(T0 + 1);
+        expect(await b.users.setDisabled(user.id, null)).toBe(true);
+        expect(await a.users.setDisabled(user.id, null)).toBe(false);
+        expect((await a.users.listUsers()).find((u) => u.id === user.id)?.disabledAt).toBeNull();
+        expect(await a.users.setDisabled("no-such-user", T0)).toBe(false);
       });
 
       it("updates a password hash visibly to the other instance", async () => {

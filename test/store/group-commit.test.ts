@@ -219,6 +219,26 @@ describe("group commit", () => {
     expect(committedBodies(file)).toHaveLength(30);
   });
 
+  it("concurrent transactions never interleave: one rolled back undoes none of the others' writes, nor a plain statement's", async () => {
+    const file = await scratchFile();
+    const { db, durability } = await open(file);
+    const settled = durability.watch();
+    // Many transactions woken together by the end of the first: each must wait for the one before.
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, index) =>
+        index % 3 === 2
+          ? insert(db, `plain-${index}`)
+          : db.transaction().execute(async (trx) => {
+              await trx.insertInto("notes").values({ body: `tx-${index}` }).execute();
+              if (index % 3 === 1) throw new Error("rolled back");
+            }),
+      ),
+    );
+    await settled();
+    expect(results.filter((r) => r.status === "rejected")).toHaveLength(4);
+    expect(committedBodies(file)).toEqual(["plain-11", "plain-2", "plain-5", "plain-8", "tx-0", "tx-3", "tx-6", "tx-9"]);
+  });
+
   it("closing commits the open batch", async () => {
     const file = await scratchFile();
     const { db } = await open(file);

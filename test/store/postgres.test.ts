@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Store } from "../../src/store/kysely-store.js";
+import { migrations as allMigrations } from "../../src/store/migrations.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { CONFORMANCE_POLICY, storeConformanceSuite } from "./conformance.js";
 
@@ -78,8 +79,8 @@ describe("openPostgresStore", () => {
       await Promise.all(opened.map((o) => (o.status === "fulfilled" ? o.value.close() : undefined)));
       expect(opened.map((o) => (o.status === "rejected" ? String(o.reason) : "opened"))).toEqual(["opened", "opened"]);
 
-      const migrations = await admin.query(`SELECT name FROM "${schema}".kysely_migration`);
-      expect(migrations.rows).toEqual([{ name: "0001_initial" }]);
+      const migrations = await admin.query(`SELECT name FROM "${schema}".kysely_migration ORDER BY name`);
+      expect(migrations.rows).toEqual(Object.keys(allMigrations).sort().map((name) => ({ name })));
       const tables = await admin.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'users'",
         [schema],

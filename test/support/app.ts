@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import * as OTPAuth from "otpauth";
 import { composeApp, type ComposeOptions } from "../../src/compose.js";
+import type { Services } from "../../src/services.js";
 import type { Store } from "../../src/store/kysely-store.js";
 
 export const TEST_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -19,6 +20,8 @@ export class TestClock {
 export interface TestApp {
   app: FastifyInstance;
   store: Store;
+  /** The same services the app runs on (the admin actions the CLI calls, say). */
+  services: Services;
   clock: TestClock;
   client(): TestClient;
   close(): Promise<void>;
@@ -26,7 +29,7 @@ export interface TestApp {
 
 export async function buildTestApp(overrides: Partial<ComposeOptions> = {}): Promise<TestApp> {
   const clock = new TestClock();
-  const { app, store } = await composeApp({
+  const { app, store, services } = await composeApp({
     databaseFile: ":memory:",
     masterSecrets: [new Uint8Array(randomBytes(32))],
     issuer: "gatehouse-test",
@@ -38,7 +41,7 @@ export async function buildTestApp(overrides: Partial<ComposeOptions> = {}): Pro
     ...overrides,
   });
   await app.ready();
-  return { app, store, clock, client: () => new TestClient(app), close: () => app.close() };
+  return { app, store, services, clock, client: () => new TestClient(app), close: () => app.close() };
 }
 
 export const ORIGIN = "http://localhost:80";

@@ -38,6 +38,11 @@ const EVENT_LABELS: Partial<Record<StoredEvent["type"], string>> = {
   "admin-user-added": "Account created by an administrator",
   "admin-reset-2fa": "Two-factor sign-in reset by an administrator",
   "admin-unlocked": "Unlocked by an administrator",
+  "admin-user-disabled": "Account disabled by an administrator",
+  "admin-user-enabled": "Account enabled by an administrator",
+  "admin-password-set": "Password set by an administrator",
+  "admin-signed-out": "Signed out everywhere by an administrator",
+  "disabled-account-refused": "Sign-in refused: the account was disabled",
 };
 
 const time = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC";

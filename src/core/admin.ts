@@ -1,0 +1,87 @@
+// What an administrator does to an account (`gatehouse user reset-2fa|disable|enable|password|
+// sign-out`). Each action ends what the contract says it ends and is one admin-* event in the
+// activity log; the CLI only parses, calls and prints.
+//
+// Order: the state that refuses new access changes first (the factor goes, the account is
+// disabled, the password changes), then the sessions end. A session that existed before the
+// action cannot slip through in between; one started in between needed the password as it is
+// after the action.
+import type { Accounts } from "./accounts.js";
+import type { Clock, EventOrigin, SecondFactorThrottle, SecurityEventSink, SessionStore, TOTPStore, UserRecord, UserStore } from "./ports.js";
+
+export interface AdministrationDeps {
+  users: Pick<UserStore, "setDisabled" | "updatePasswordHash" | "forgetAllDevices">;
+  totp: Pick<TOTPStore, "disableFactor">;
+  sessions: Pick<SessionStore, "deleteUserSessions">;
+  /** services.throttles.secondFactor: with REDIS_URL the counters live in Redis. */
+  throttle: Pick<SecondFactorThrottle, "unlock">;
+  accounts: Pick<Accounts, "hashNewPassword">;
+  clock: Clock;
+  events: SecurityEventSink;
+}
+
+export interface ResetOutcome {
+  /** False when the user had no active authenticator (a pending key and the lock still go). */
+  hadFactor: boolean;
+  sessionsEnded: number;
+}
+
+export interface DisableOutcome {
+  /** False when the account was already disabled (its sessions and browsers end again anyway). */
+  changed: boolean;
+  sessionsEnded: number;
+}
+
+export function createAdministration(deps: AdministrationDeps) {
+  const { users, totp, sessions, throttle, accounts, clock, events } = deps;
+  const endAllSessions = (userId: string) => sessions.deleteUserSessions(userId, null);
+
+  return {
+    /**
+     * A lost or stolen phone (security review F3): the authenticator, pending key, recovery codes
+     * and remembered browsers go, every session ends (a thief's full one, an attacker's
+     * password-only one) and the second-factor lock is lifted, so the next sign-in enrolls.
+     */
+    async resetTwoFactor(userId: string, origin: EventOrigin): Promise<ResetOutcome> {
+      const hadFactor = await totp.disableFactor(userId);
+      const sessionsEnded = await endAllSessions(userId);
+      await throttle.unlock(userId);
+      await events.record({ type: "admin-reset-2fa", origin, userId, detail: { hadFactor, sessionsEnded } });
+      return { hadFactor, sessionsEnded };
+    },
+
+    /** No sign-in from now on: the account's sessions and remembered browsers end at once. */
+    async disable(userId: string, origin: EventOrigin): Promise<DisableOutcome> {
+      const changed = await users.setDisabled(userId, clock.now());
+      await users.forgetAllDevices(userId);
+      const sessionsEnded = await endAllSessions(userId);
+      if (changed) await events.record({ type: "admin-user-disabled", origin, userId, detail: { sessionsEnded } });
+      return { changed, sessionsEnded };
+    },
+
+    /** Sign-in works again; nothing that disabling ended comes back. False when it was not disabled. */
+    async enable(userId: string, origin: EventOrigin): Promise<boolean> {
+      const changed = await users.setDisabled(userId, null);
+      if (changed) await events.record({ type: "admin-user-enabled", origin, userId });
+      return changed;
+    },
+
+    /** Under the registration's policy; ends every session and remembered browser (R37, R47). */
+    async setPassword(user: UserRecord, password: string, origin: EventOrigin): Promise<number> {
+      await users.updatePasswordHash(user.id, await accounts.hashNewPassword(password, user.username));
+      await users.forgetAllDevices(user.id);
+      const sessionsEnded = await endAllSessions(user.id);
+      await events.record({ type: "admin-password-set", origin, userId: user.id, detail: { sessionsEnded } });
+      return sessionsEnded;
+    },
+
+    /** Every session of the user ends; remembered browsers stay (they skip only the code). */
+    async signOut(userId: string, origin: EventOrigin): Promise<number> {
+      const sessionsEnded = await endAllSessions(userId);
+      await events.record({ type: "admin-signed-out", origin, userId, detail: { sessionsEnded } });
+      return sessionsEnded;
+    },
+  };
+}
+
+export type Administration = ReturnType<typeof createAdministration>;
