@@ -1,6 +1,7 @@
 // Contract, POST /2fa `remember`: later sign-ins of the same user in the same browser skip the
 // code for 30 days (the password is still asked); other users of that browser are challenged.
 import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
 import {
   buildTestApp,
   codeAt,
@@ -155,5 +156,32 @@ describe("remembered browsers (R46-R48)", () => {
     expect(res.statusCode).toBe(400);
     expect(client.cookies.has("gatehouse_device")).toBe(false);
     expect((await client.get("/")).headers.location).toBe("/2fa");
+  });
+});
+
+describe("GATEHOUSE_REMEMBER_DAYS on the challenge page (review F10)", () => {
+  /** The challenge page of an enrolled user, as the app built with this setting shows it. */
+  async function challengeWith(rememberDays: string) {
+    t = await buildTestApp({ rememberDeviceMs: loadConfig({ GATEHOUSE_REMEMBER_DAYS: rememberDays }).rememberDeviceMs });
+    const client = t.client();
+    await registerAndEnroll(t, client, "alice");
+    await client.post("/logout", {});
+    await signInPassword(client, "alice");
+    return client;
+  }
+
+  it("GATEHOUSE_REMEMBER_DAYS=7: the checkbox promises 7 days, also when a wrong code shows the page again", async () => {
+    const client = await challengeWith("7");
+    const page = await client.get("/2fa");
+    expect(page.body).toContain("Don't ask for a code on this browser for 7 days");
+    expect(page.body).not.toContain("30 days");
+    const wrong = await client.post("/2fa", { otp: "000000", remember: "1" });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toContain("for 7 days");
+  });
+
+  it("GATEHOUSE_REMEMBER_DAYS=1 says 1 day", async () => {
+    const client = await challengeWith("1");
+    expect((await client.get("/2fa")).body).toContain("Don't ask for a code on this browser for 1 day<");
   });
 });

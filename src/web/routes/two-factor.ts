@@ -9,6 +9,8 @@ import { originOf } from "../origin.js";
 import { challengePage, recoveryCodesPage } from "../views/two-factor.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
+const DAY_MS = 24 * 60 * 60_000;
+
 export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
   const { deps, paths } = route;
@@ -24,14 +26,17 @@ export function twoFactorRoutes(app: FastifyInstance, route: RouteContext): void
     return helpers.reissueSession(reply, pending.session, "full", flash);
   }
 
+  // GATEHOUSE_REMEMBER_DAYS, a whole number of days in the settings.
+  const rememberDays = Math.round(deps.devices.lifetimeMs / DAY_MS);
+
   app.get("/2fa", async (request, reply) => {
     if (!helpers.requireStep(request, reply, "challenge", "/")) return reply;
-    return sendPage(reply, challengePage(helpers.context(request, reply)));
+    return sendPage(reply, challengePage(helpers.context(request, reply), rememberDays));
   });
 
   const challengeError = {
     renderFormError: async (request: FastifyRequest, reply: FastifyReply, error: string) =>
-      challengePage(helpers.context(request, reply), error),
+      challengePage(helpers.context(request, reply), rememberDays, error),
   };
 
   /** Runs the check; on success the pending session becomes a full one, carrying `notice`. */

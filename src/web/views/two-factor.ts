@@ -47,7 +47,12 @@ ${errorMessage(view.error)}
   );
 }
 
-export function challengePage(context: PageContext, error?: string) {
+/** GATEHOUSE_REMEMBER_DAYS as the checkbox says it. */
+function forDays(days: number): string {
+  return days === 1 ? "1 day" : `${days} days`;
+}
+
+export function challengePage(context: PageContext, rememberDays: number, error?: string) {
   return layout(
     "Two-factor sign-in",
     context,
@@ -57,7 +62,7 @@ ${errorMessage(error)}
 <form method="post" action="${context.paths.to("/2fa")}" novalidate>
   ${csrfField(context.csrfToken)}
   ${otpField("6-digit code")}
-  <label class="checkbox"><input type="checkbox" name="remember" value="1"> Don't ask for a code on this browser for 30 days</label>
+  <label class="checkbox"><input type="checkbox" name="remember" value="1"> Don't ask for a code on this browser for ${forDays(rememberDays)}</label>
   <button type="submit">Verify</button>
 </form>
 <details>
