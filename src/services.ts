@@ -11,6 +11,7 @@ import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
 import type { Clock, HealthCheck, LoginThrottle, RandomSource, SecondFactorThrottle, SecondFactorThrottlePolicy } from "./core/ports.js";
 import { pooledRandomSource } from "./core/random-pool.js";
+import { createRecoveryCodeHasher } from "./core/recovery-code-hash.js";
 import { createRememberedDevices, MAX_REMEMBER_DEVICE_MS } from "./core/remembered-devices.js";
 import { createSealer } from "./core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
@@ -150,7 +151,8 @@ export async function createServices(options: ServiceOptions) {
         recoveryCodes: store.recoveryCodes,
         throttle: throttles.secondFactor,
         sealer,
-        recoveryCodeHasher: hasher,
+        recoveryCodeHasher: createRecoveryCodeHasher(keys.map((k) => k.recoveryCodeKey)),
+        legacyRecoveryCodeHasher: hasher,
         clock,
         random,
         events,

@@ -1,11 +1,14 @@
 // One master secret (GATEHOUSE_SECRET_KEY) → independent purpose keys via HKDF (RFC 5869), so the
 // CSRF key and the sealing key never coincide and one cannot be computed from the other.
 import { createHash, hkdfSync } from "node:crypto";
+import type { RecoveryCodeKey } from "./recovery-code-hash.js";
 import type { SealingKey } from "./seal.js";
 
 export interface DerivedKeys {
   sealingKey: SealingKey;
   csrfKey: Uint8Array;
+  /** Tags recovery codes (recovery-code-hash.ts), under the same id as the sealing key. */
+  recoveryCodeKey: RecoveryCodeKey;
   keyId: string;
 }
 
@@ -15,6 +18,7 @@ const MIN_MASTER_BYTES = 32;
 const SALT = new Uint8Array(0);
 const SEAL_INFO = "gatehouse seal v1";
 const CSRF_INFO = "gatehouse csrf v1";
+const RECOVERY_INFO = "gatehouse recovery v1";
 
 function hkdf(master: Uint8Array, info: string): Uint8Array {
   return new Uint8Array(hkdfSync("sha256", master, SALT, info, 32));
@@ -30,5 +34,6 @@ export function deriveKeys(masterSecret: Uint8Array): DerivedKeys {
   // The id is a fingerprint of the derived key (never of the master), so it changes exactly when
   // the key does and reveals nothing usable about the master secret.
   const keyId = createHash("sha256").update(sealing).digest("hex").slice(0, 8);
-  return { sealingKey: { id: keyId, key: sealing }, csrfKey, keyId };
+  const recoveryCodeKey = { id: keyId, key: hkdf(masterSecret, RECOVERY_INFO) };
+  return { sealingKey: { id: keyId, key: sealing }, csrfKey, recoveryCodeKey, keyId };
 }

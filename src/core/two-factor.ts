@@ -8,11 +8,13 @@ import type {
   Clock,
   EventOrigin,
   RandomSource,
+  RecoveryCodeRecord,
   RecoveryCodeStore,
   SecondFactorThrottle,
   SecurityEventSink,
   TOTPStore,
 } from "./ports.js";
+import type { RecoveryCodeHasher } from "./recovery-code-hash.js";
 import { generateRecoveryCodes, normalizeRecoveryCode } from "./recovery-codes.js";
 import type { Sealer } from "./seal.js";
 import { parseOTPInput, verifyTOTP } from "./totp.js";
@@ -37,7 +39,10 @@ export interface TwoFactorDeps {
   recoveryCodes: RecoveryCodeStore;
   throttle: SecondFactorThrottle;
   sealer: Sealer;
-  recoveryCodeHasher: PasswordHasher;
+  /** Stores and checks codes as keyed hashes: no Argon2 (review F6). */
+  recoveryCodeHasher: RecoveryCodeHasher;
+  /** Checks only the Argon2id hashes of codes issued before keyed hashes (never makes one). */
+  legacyRecoveryCodeHasher: PasswordHasher;
   clock: Clock;
   random: RandomSource;
   events: SecurityEventSink;
@@ -52,7 +57,7 @@ const invalidCode = () => new GatehouseError(ErrorCode.INVALID_CODE, "That code 
 export const secretAAD = (userId: string) => `totp-secret:${userId}`;
 
 export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) {
-  const { totp, recoveryCodes, throttle, sealer, recoveryCodeHasher, clock, random, events } = deps;
+  const { totp, recoveryCodes, throttle, sealer, recoveryCodeHasher, legacyRecoveryCodeHasher, clock, random, events } = deps;
 
   /** Charges the throttle, runs the check, and resets the count only when the check passed. */
   async function guarded<T>(userId: string, origin: EventOrigin, check: () => Promise<T>): Promise<T> {
@@ -95,11 +100,29 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
     return viewOf(username, secret, expiresAt);
   }
 
-  /** R18, R19: fresh codes, shown once by the caller, stored only as Argon2id hashes. */
-  async function newRecoveryCodes(): Promise<{ codes: string[]; hashes: string[] }> {
+  /** R18, R19: fresh codes, shown once by the caller, stored only as keyed hashes (F6: no Argon2). */
+  function newRecoveryCodes(userId: string): { codes: string[]; hashes: string[] } {
     const codes = generateRecoveryCodes(random);
-    const hashes = await Promise.all(codes.map((code) => recoveryCodeHasher.hash(normalizeRecoveryCode(code) ?? code)));
+    const hashes = codes.map((code) => recoveryCodeHasher.hash(userId, normalizeRecoveryCode(code) ?? code));
     return { codes, hashes };
+  }
+
+  /**
+   * The unused code the input is, if any. Keyed hashes cost an HMAC each; only codes issued
+   * before them (Argon2id) are verified with Argon2, one at a time, so a wrong code costs no
+   * Argon2 at all once an account's codes are new (F6).
+   */
+  async function findRecoveryCode(userId: string, normalized: string, unused: RecoveryCodeRecord[]) {
+    const legacy: RecoveryCodeRecord[] = [];
+    for (const record of unused) {
+      const outcome = recoveryCodeHasher.check(record.codeHash, userId, normalized);
+      if (outcome === "match") return record;
+      if (outcome === "legacy") legacy.push(record);
+    }
+    for (const record of legacy) {
+      if (await legacyRecoveryCodeHasher.verify(record.codeHash, normalized)) return record;
+    }
+    return undefined;
   }
 
   /** The TOTP check inside `guarded`: ±1 step (R5), each step once per account (R6). */
@@ -121,10 +144,7 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
   async function checkRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<number> {
     const normalized = normalizeRecoveryCode(input);
     const unused = await recoveryCodes.listUnused(userId);
-    const matches = await Promise.all(
-      unused.map((record) => (normalized ? recoveryCodeHasher.verify(record.codeHash, normalized) : false)),
-    );
-    const match = unused.find((_, index) => matches[index]);
+    const match = normalized === null ? undefined : await findRecoveryCode(userId, normalized, unused);
     if (!match || !(await recoveryCodes.consume(match.id, clock.now()))) {
       await events.record({ type: "recovery-code-rejected", origin, userId });
       throw new GatehouseError(ErrorCode.INVALID_RECOVERY_CODE, "That recovery code is not valid or was already used.");
@@ -182,7 +202,7 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
           await events.record({ type: "second-factor-rejected", origin, userId, detail: { during: "enrollment" } });
           throw invalidCode();
         }
-        const { codes, hashes } = await newRecoveryCodes();
+        const { codes, hashes } = newRecoveryCodes(userId);
         const activated = await totp.activateFactor({
           userId,
           replace: mode.kind === "replace",
@@ -220,7 +240,7 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
 
     /** R22: replaces every previous code. The caller has just verified a second factor. */
     async regenerateRecoveryCodes(userId: string, origin: EventOrigin): Promise<string[]> {
-      const { codes, hashes } = await newRecoveryCodes();
+      const { codes, hashes } = newRecoveryCodes(userId);
       await recoveryCodes.replaceRecoveryCodes(userId, hashes, clock.now());
       await events.record({ type: "recovery-codes-regenerated", origin, userId });
       return codes;

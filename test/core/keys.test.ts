@@ -16,6 +16,14 @@ describe("deriveKeys", () => {
     expect(keys.sealingKey.key).not.toEqual(MASTER);
   });
 
+  it("derives the recovery code key with its own label, named like the sealing key", () => {
+    const keys = deriveKeys(MASTER);
+    const expected = new Uint8Array(hkdfSync("sha256", MASTER, new Uint8Array(0), "gatehouse recovery v1", 32));
+    expect(keys.recoveryCodeKey).toEqual({ id: keys.keyId, key: expected });
+    expect(keys.recoveryCodeKey.key).not.toEqual(keys.sealingKey.key);
+    expect(keys.recoveryCodeKey.key).not.toEqual(keys.csrfKey);
+  });
+
   it("names the sealing key by the first 8 hex digits of SHA-256 over the derived key, not the master", () => {
     const keys = deriveKeys(MASTER);
     const expected = createHash("sha256").update(keys.sealingKey.key).digest("hex").slice(0, 8);
