@@ -43,6 +43,11 @@ export interface SessionManager {
    * session, or a user that is gone.
    */
   resolveWithUser(token: string | undefined): Promise<SessionWithUser | null>;
+  /**
+   * The same check without sliding the idle window: asking again on the visitor's behalf is not
+   * their activity (an open WebSocket re-checking its session must not keep it alive).
+   */
+  recheckWithUser(token: string | undefined): Promise<SessionWithUser | null>;
   /** A new session after the password step: pending, or full for a remembered browser. */
   start(level: SessionLevel, userId: string, nextPath: string, previous: SessionRecord | null): Promise<IssuedSession>;
   /**
@@ -86,15 +91,20 @@ export function createSessionManager(deps: {
     };
   }
 
+  async function findWithUser(token: string | undefined, now: number): Promise<SessionWithUser | null> {
+    if (token === undefined || !isWellFormedToken(token)) return null;
+    return store.findSessionWithUser(hashSessionToken(token), now, timeouts.idleMs);
+  }
+
   return {
     async resolveWithUser(token) {
-      if (token === undefined || !isWellFormedToken(token)) return null;
       const now = clock.now();
-      const found = await store.findSessionWithUser(hashSessionToken(token), now, timeouts.idleMs);
+      const found = await findWithUser(token, now);
       // R35: the idle window slides, with a write at most once per TOUCH_INTERVAL_MS.
       if (found && now - found.session.lastSeenAt >= TOUCH_INTERVAL_MS) await store.touchSession(found.session.idHash, now);
       return found;
     },
+    recheckWithUser: (token) => findWithUser(token, clock.now()),
 
     async start(level, userId, nextPath, previous) {
       const issued = issue(userId, level, nextPath, null);

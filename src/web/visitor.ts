@@ -1,6 +1,6 @@
 // Who is asking: resolved once per request from the session cookie, server-side only (R55).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { SessionRecord, UserRecord } from "../core/ports.js";
+import type { SessionRecord, SessionWithUser, UserRecord } from "../core/ports.js";
 import { createSessionToken, isWellFormedToken } from "../core/session-tokens.js";
 import { setSessionCookie, type CookiePolicy } from "./cookies.js";
 import type { CSRF } from "./csrf.js";
@@ -46,7 +46,15 @@ export async function resolveVisitor(request: FastifyRequest, deps: WebDeps, coo
   // Anything but a token of our shape is no cookie at all (and gets a fresh one on a page).
   const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;
   // One joined query: this runs on every request, the forward-auth check included.
-  const found = await deps.sessions.resolveWithUser(cookieToken);
+  return visitorOf(cookieToken, await deps.sessions.resolveWithUser(cookieToken));
+}
+
+/** The visitor behind a cookie token again, later, without counting as their activity (an open WebSocket). */
+export async function recheckVisitor(cookieToken: string | undefined, deps: WebDeps): Promise<Visitor> {
+  return visitorOf(cookieToken, await deps.sessions.recheckWithUser(cookieToken));
+}
+
+function visitorOf(cookieToken: string | undefined, found: SessionWithUser | null): Visitor {
   return { cookieToken, session: found?.session ?? null, user: found?.user ?? null, enrolled: found?.enrolled ?? false };
 }
 

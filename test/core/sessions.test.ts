@@ -127,6 +127,16 @@ describe("SessionManager.resolveWithUser", () => {
     expect(touches).toHaveBeenCalledTimes(1);
   });
 
+  it("recheckWithUser finds the same session without sliding the idle window", async () => {
+    const { token, session } = await signedIn();
+    clock.ms = T0 + 20 * MINUTE;
+    expect((await sessions.recheckWithUser(token))?.session.idHash).toBe(session.idHash);
+    clock.ms = T0 + idleMs;
+    expect(await sessions.recheckWithUser(token), "30 minutes after the last request, however often rechecked").toBeNull();
+    expect(touches).not.toHaveBeenCalled();
+    expect(await sessions.recheckWithUser(undefined)).toBeNull();
+  });
+
   it("R36: returns null once the session is ended or replaced (R32)", async () => {
     const { token, session } = await signedIn("pending");
     const promoted = await sessions.reissue(session, "full", null);

@@ -29,6 +29,8 @@ export interface Upstream {
   url: string;
   /** Every request and WebSocket upgrade that reached the app, in order. */
   seen: SeenRequest[];
+  /** How many WebSocket connections to the app are open now. */
+  openSockets(): number;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export async function startUpstream(): Promise<Upstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    openSockets: () => sockets.clients.size,
     close: async () => {
       for (const client of sockets.clients) client.terminate();
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
