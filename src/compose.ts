@@ -8,7 +8,10 @@ import type { WebOptions } from "./web/deps.js";
 
 export { throttlePolicy } from "./services.js";
 
-export interface ComposeOptions extends ServiceOptions, WebOptions {}
+export interface ComposeOptions extends ServiceOptions, WebOptions {
+  /** GATEHOUSE_EVENTS_DAYS: the sweep deletes older activity-log events (90 days when absent). */
+  eventsKeptMs?: number;
+}
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -26,10 +29,12 @@ export async function composeApp(
   };
   const app = await buildApp({ ...web, logger }, {
     accounts: services.accounts,
+    invitations: services.invitations,
     twoFactor: services.twoFactor,
     sessions: services.sessions,
     devices: services.devices,
     users: store.users,
+    groups: store.groups,
     recoveryCodes: store.recoveryCodes,
     activity: store.events,
     sealer: services.sealer,
@@ -41,7 +46,7 @@ export async function composeApp(
   });
   // Expired rows are refused by every query anyway; sweeping only keeps the tables small.
   const sweep = () =>
-    store.sweep(clock.now(), timeouts.idleMs, DEFAULT_LOGIN_LIMITS.windowMs).catch((error: unknown) => {
+    store.sweep(clock.now(), timeouts.idleMs, DEFAULT_LOGIN_LIMITS.windowMs, options.eventsKeptMs).catch((error: unknown) => {
       logger.warn({ err: { message: (error as Error).message } }, "sweeping expired rows failed");
     });
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);

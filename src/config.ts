@@ -1,11 +1,15 @@
 // The only reader of process.env. Every setting is validated at startup with one clear sentence.
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import type { RegistrationMode } from "./core/invitations.js";
+import { AccessRulesError, parseAccessRules, type AccessRules } from "./gateway/access-rules.js";
 import { parsePublicPathRules, publicPathProblem } from "./gateway/public-paths.js";
 import type { GatewaySettings, ReturnTargets } from "./gateway/settings.js";
 import { trustedProxyProblem } from "./gateway/trusted-proxies.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveSeconds = z.coerce.number().int().min(1);
+const EVENTS_DAYS_RANGE = "GATEHOUSE_EVENTS_DAYS must be a whole number of days from 1 to 3650";
 const LOCK_SECONDS_RANGE = "GATEHOUSE_LOCK_SECONDS must be a whole number of seconds from 1 to 86400 (one day, the longest lock)";
 
 /** A comma-separated list whose every entry passes `problem` (which names what is wrong). */
@@ -58,11 +62,14 @@ const EnvSchema = z.object({
     .max(64)
     .refine((value) => !value.includes(":"), "GATEHOUSE_ISSUER must not contain ':' (Key Uri Format)")
     .default("gatehouse"),
-  GATEHOUSE_REGISTRATION: z.enum(["open", "closed"]).default("open"),
+  // No default here: it depends on the mode (loadConfig).
+  GATEHOUSE_REGISTRATION: z.enum(["open", "invite", "closed"], "GATEHOUSE_REGISTRATION must be open, invite or closed").optional(),
   // The contract caps every lock at one day (R12); a longer first lock would also overflow the
   // lock's end time on PostgreSQL's BIGINT for huge values.
   GATEHOUSE_LOCK_SECONDS: z.coerce.number(LOCK_SECONDS_RANGE).int(LOCK_SECONDS_RANGE).min(1, LOCK_SECONDS_RANGE).max(86_400, LOCK_SECONDS_RANGE).default(30),
   GATEHOUSE_REMEMBER_DAYS: z.coerce.number().int().min(1).max(30, "GATEHOUSE_REMEMBER_DAYS is at most 30").default(30),
+  // How long the activity log keeps an event (review F5: it grew without bound).
+  GATEHOUSE_EVENTS_DAYS: z.coerce.number(EVENTS_DAYS_RANGE).int(EVENTS_DAYS_RANGE).min(1, EVENTS_DAYS_RANGE).max(3650, EVENTS_DAYS_RANGE).default(90),
   GATEHOUSE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GATEHOUSE_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: "GATEHOUSE_WEBHOOK_URL must be an http:// or https:// URL" }).optional(),
   GATEHOUSE_WEBHOOK_SECRET: z
@@ -97,6 +104,8 @@ const EnvSchema = z.object({
   GATEHOUSE_FORWARD_AUTH: z.enum(["true", "false"], "GATEHOUSE_FORWARD_AUTH must be true or false").default("false"),
   GATEHOUSE_TRUSTED_PROXIES: commaList(trustedProxyProblem).default([]),
   GATEHOUSE_PUBLIC_PATHS: commaList(publicPathProblem).default([]),
+  // A JSON file of access rules (src/gateway/access-rules.ts), read once at startup.
+  GATEHOUSE_ACCESS_RULES: z.string().min(1, "GATEHOUSE_ACCESS_RULES must name a file").optional(),
   GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: positiveSeconds.max(3600, "GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS is at most 3600").default(30),
   GATEHOUSE_COOKIE_DOMAIN: z
     .string()
@@ -122,9 +131,12 @@ export interface Config {
   previousSecretKeys: string[];
   publicURL: URL | undefined;
   issuer: string;
-  registrationOpen: boolean;
+  /** Who may create an account at /register (contract: Who may register). */
+  registration: RegistrationMode;
   firstLockSeconds: number;
   rememberDeviceMs: number;
+  /** GATEHOUSE_EVENTS_DAYS: activity-log events older than this are swept. */
+  eventsKeptMs: number;
   logLevel: z.infer<typeof EnvSchema>["GATEHOUSE_LOG_LEVEL"];
   webhook: { url: URL; secret: string } | undefined;
   /** PostgreSQL when set; otherwise the embedded SQLite file in dataDir. */
@@ -145,6 +157,18 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+}
+
+/** Settings that work but are probably a mistake: the server logs each at startup. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.gateway && config.registration === "open") {
+    warnings.push(
+      "GATEHOUSE_REGISTRATION=open on a gateway: anyone who reaches it can create an account and use the app behind it; " +
+        "invite (the gateway's default) or closed keeps strangers out",
+    );
+  }
+  return warnings;
 }
 
 /**
@@ -171,6 +195,22 @@ function returnTargets(
   return { returnHosts: { scheme, hosts: new Set(hosts) }, signInOrigin: publicURL.origin };
 }
 
+/** GATEHOUSE_ACCESS_RULES: a file that cannot be read or used stops startup with one line. */
+function readAccessRules(file: string): AccessRules {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`GATEHOUSE_ACCESS_RULES: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  try {
+    return parseAccessRules(text);
+  } catch (error) {
+    if (error instanceof AccessRulesError) throw new ConfigError(`GATEHOUSE_ACCESS_RULES: ${file}: ${error.message}`);
+    throw error;
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -188,6 +228,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`GATEHOUSE_COOKIE_DOMAIN (${domain}) must be the host of GATEHOUSE_PUBLIC_URL or a parent of it, or browsers drop the cookies.`);
   }
   const gatewayOn = e.GATEHOUSE_UPSTREAM !== undefined || e.GATEHOUSE_FORWARD_AUTH === "true";
+  if (e.GATEHOUSE_ACCESS_RULES !== undefined && !gatewayOn) {
+    throw new ConfigError("GATEHOUSE_ACCESS_RULES needs GATEHOUSE_UPSTREAM or GATEHOUSE_FORWARD_AUTH=true: the rules are about the app behind the gateway.");
+  }
   const returnTo = returnTargets(e.GATEHOUSE_RETURN_HOSTS, { forwardAuth: e.GATEHOUSE_FORWARD_AUTH === "true", publicURL, domain });
   return {
     host: e.HOST,
@@ -197,9 +240,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     previousSecretKeys: e.GATEHOUSE_PREVIOUS_SECRET_KEYS,
     publicURL,
     issuer: e.GATEHOUSE_ISSUER,
-    registrationOpen: e.GATEHOUSE_REGISTRATION === "open",
+    // F2: in front of an app, open registration lets any stranger in as a name of their choice.
+    registration: e.GATEHOUSE_REGISTRATION ?? (gatewayOn ? "invite" : "open"),
     firstLockSeconds: e.GATEHOUSE_LOCK_SECONDS,
     rememberDeviceMs: e.GATEHOUSE_REMEMBER_DAYS * 24 * 60 * 60_000,
+    eventsKeptMs: e.GATEHOUSE_EVENTS_DAYS * 24 * 60 * 60_000,
     databaseURL: e.DATABASE_URL,
     redisURL: e.REDIS_URL,
     redisKeyPrefix: e.GATEHOUSE_REDIS_PREFIX,
@@ -212,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? {
           upstream: e.GATEHOUSE_UPSTREAM ? new URL(e.GATEHOUSE_UPSTREAM) : undefined,
           publicPaths: parsePublicPathRules(e.GATEHOUSE_PUBLIC_PATHS),
+          accessRules: e.GATEHOUSE_ACCESS_RULES === undefined ? undefined : readAccessRules(e.GATEHOUSE_ACCESS_RULES),
           upstreamTimeoutMs: e.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS * 1000,
           returnTo,
         }

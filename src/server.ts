@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { composeApp } from "./compose.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { configWarnings, ConfigError, loadConfig } from "./config.js";
 import { notifierFromConfig } from "./notify/from-config.js";
 import { loadMasterSecrets } from "./secret-key.js";
 
@@ -17,6 +17,7 @@ export async function serve(): Promise<void> {
     // Belt and braces (R52): nothing below logs these, and if it ever did they are masked.
     redact: ["req.headers.cookie", "req.headers.authorization", "res.headers['set-cookie']", "*.password", "*.otp", "*.recovery_code", "*._csrf"],
   });
+  for (const warning of configWarnings(config)) logger.warn(warning);
   const { app } = await composeApp({
     databaseFile: join(config.dataDir, "gatehouse.sqlite"),
     databaseURL: config.databaseURL,
@@ -25,9 +26,10 @@ export async function serve(): Promise<void> {
     // Seals with the current key; also opens with a rotation's next and previous keys.
     masterSecrets: loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys),
     issuer: config.issuer,
-    registrationOpen: config.registrationOpen,
+    registration: config.registration,
     firstLockSeconds: config.firstLockSeconds,
     rememberDeviceMs: config.rememberDeviceMs,
+    eventsKeptMs: config.eventsKeptMs,
     publicURL: config.publicURL,
     gateway: config.gateway,
     trustedProxies: config.trustedProxies,

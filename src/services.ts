@@ -7,6 +7,7 @@ import { pino, type Logger } from "pino";
 import { createActivityLog } from "./activity.js";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { createAdministration } from "./core/admin.js";
+import { createInvitations, type RegistrationMode } from "./core/invitations.js";
 import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
 import type { Clock, HealthCheck, LoginThrottle, RandomSource, SecondFactorThrottle, SecondFactorThrottlePolicy } from "./core/ports.js";
@@ -27,7 +28,8 @@ export interface ServiceOptions extends StoreLocation {
   /** The key ring: the first key seals, every key opens (rotation). At least one. */
   masterSecrets: Uint8Array[];
   issuer: string;
-  registrationOpen: boolean;
+  /** GATEHOUSE_REGISTRATION (contract: Who may register). */
+  registration: RegistrationMode;
   firstLockSeconds: number;
   /** Silent when absent (tests). */
   logger?: Logger;
@@ -116,9 +118,13 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
     onStored: notifications.onStored,
   });
+  const invitations = createInvitations(
+    { store: store.invitations, clock, random, newId: randomUUID, events },
+    { registration: options.registration },
+  );
   const accounts = createAccounts(
-    { users: store.users, throttle: throttles.login, hasher, clock, newId: randomUUID, events },
-    { registrationOpen: options.registrationOpen, ...DEFAULT_LOGIN_LIMITS },
+    { users: store.users, throttle: throttles.login, hasher, clock, newId: randomUUID, events, admission: invitations },
+    DEFAULT_LOGIN_LIMITS,
   );
 
   return {
@@ -135,6 +141,7 @@ export async function createServices(options: ServiceOptions) {
     timeouts,
     csrfKey: current.csrfKey,
     accounts,
+    invitations,
     /** `gatehouse user reset-2fa|disable|enable|password|sign-out`. */
     admin: createAdministration({
       users: store.users,

@@ -52,7 +52,7 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       ...location,
       masterSecrets,
       issuer: config.issuer,
-      registrationOpen: config.registrationOpen,
+      registration: config.registration,
       firstLockSeconds: config.firstLockSeconds,
       rememberDeviceMs: config.rememberDeviceMs,
       // `user unlock` and `user show` must see the counters where the server keeps them.

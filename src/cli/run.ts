@@ -4,10 +4,12 @@ import { helpText, parseCommandArgs, UsageError, type Command } from "./command.
 import { enrollCommands } from "./enroll.js";
 import { describeError } from "./errors.js";
 import { eventCommands } from "./events.js";
+import { invitationCommands } from "./invitations.js";
 import { keyCommands } from "./keys.js";
 import { migrateDataCommands } from "./migrate-data.js";
 import { serverCommands } from "./serve.js";
 import { userAdminCommands } from "./user-admin.js";
+import { userGroupCommands } from "./user-groups.js";
 import { userInfoCommands } from "./user-info.js";
 import { userCommands } from "./user.js";
 import { packageVersion } from "./version.js";
@@ -23,7 +25,9 @@ export const commands: Command[] = [
   add!,
   ...userInfoCommands,
   ...changes,
+  ...invitationCommands,
   ...userAdminCommands,
+  ...userGroupCommands,
   ...enrollCommands,
   ...keyCommands,
   ...eventCommands,

@@ -2,10 +2,12 @@
 import { addressBlock } from "./address-block.js";
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES, usernameKey } from "./credentials.js";
 import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
+import type { Invitations } from "./invitations.js";
 import type { PasswordHasher } from "./password.js";
 import type {
   Clock,
   EventOrigin,
+  InvitationRecord,
   LoginThrottle,
   LoginThrottleKey,
   RequestOrigin,
@@ -15,7 +17,6 @@ import type {
 } from "./ports.js";
 
 export interface AccountsOptions {
-  registrationOpen: boolean;
   /** Contract: 10 failures per username and client address, 100 per address, in 15 minutes. */
   perAccountAndAddress: number;
   perAddress: number;
@@ -38,6 +39,8 @@ export interface AccountsDeps {
   clock: Clock;
   newId: () => string;
   events: SecurityEventSink;
+  /** Who may register (contract: Who may register), and the invitations' one-time use. */
+  admission: Pick<Invitations, "admit" | "createInvitedUser">;
 }
 
 /**
@@ -51,7 +54,7 @@ const invalidCredentials = () =>
   new GatehouseError(ErrorCode.INVALID_CREDENTIALS, "The username or password is not right.");
 
 export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
-  const { users, throttle, hasher, clock, newId, events } = deps;
+  const { users, throttle, hasher, clock, newId, events, admission } = deps;
 
   function throttleKeys(username: string, clientAddress: string): LoginThrottleKey[] {
     const { perAccountAndAddress, perAddress, windowMs } = options;
@@ -108,12 +111,12 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     async register(
       username: string,
       password: string,
-      from: { byAdmin: true; origin: EventOrigin } | { byAdmin?: false; origin: RequestOrigin },
+      from: { byAdmin: true; origin: EventOrigin } | { byAdmin?: false; origin: RequestOrigin; invitation?: string | undefined },
     ): Promise<UserRecord> {
+      let invitation: InvitationRecord | null = null;
       if (!from.byAdmin) {
-        if (!options.registrationOpen) {
-          throw new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
-        }
+        // Before the throttle and the hash: a visitor who may not register costs nothing.
+        invitation = await admission.admit(from.invitation);
         const limit = {
           key: throttleKey("register", addressBlock(from.origin.clientAddress)),
           limit: options.registrationsPerAddress,
@@ -129,6 +132,9 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
           "Choose a username of 1 to 64 letters, digits or . _ @ + - characters.",
         );
       }
+      if (invitation?.usernameKey != null && invitation.usernameKey !== key) {
+        throw new GatehouseError(ErrorCode.INVALID_USERNAME, `This invitation is for the username ${invitation.username}.`);
+      }
       const user: UserRecord = {
         id: newId(),
         username,
@@ -136,7 +142,10 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
         createdAt: clock.now(),
         disabledAt: null,
       };
-      if (!(await users.createUser({ ...user, usernameKey: key }))) {
+      const created = invitation
+        ? await admission.createInvitedUser({ ...user, usernameKey: key }, invitation, from.origin)
+        : await users.createUser({ ...user, usernameKey: key });
+      if (!created) {
         throw new GatehouseError(ErrorCode.USERNAME_TAKEN, "That username is taken. Choose another.");
       }
       await events.record({ type: from.byAdmin ? "admin-user-added" : "registered", origin: from.origin, userId: user.id });

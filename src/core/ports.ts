@@ -45,6 +45,14 @@ export interface UserStore {
   forgetAllDevices(userId: string): Promise<number>;
 }
 
+/** A user's groups (`gatehouse user groups`); the gateway's access rules and headers read them. */
+export interface GroupStore {
+  /** The user's groups in code-unit order; none for an unknown user. */
+  listGroups(userId: string): Promise<string[]>;
+  /** Replaces the user's groups with exactly `groups` (already valid and unique), in one transaction. */
+  setGroups(userId: string, groups: string[]): Promise<void>;
+}
+
 export interface TOTPFactorRecord {
   userId: string;
   sealedSecret: string;
@@ -52,19 +60,25 @@ export interface TOTPFactorRecord {
   createdAt: number;
 }
 
+/** A first authenticator, or a new phone replacing the active one (after re-authentication). */
+export type EnrollmentKind = "first" | "replace";
+
+/**
+ * A shown but unconfirmed key. It belongs to the session (hash) that shows it: no other session
+ * of the user may see, replace or confirm it (F1: a known password must not read or plant a key).
+ */
 export interface PendingEnrollmentRecord {
   userId: string;
+  sessionIdHash: string;
+  kind: EnrollmentKind;
   sealedSecret: string;
   expiresAt: number;
-  /**
-   * A new-phone enrollment is bound to the session (hash) that re-authenticated for it; no
-   * other session of the user may see, replace or confirm it. Null for a first enrollment.
-   */
-  sessionIdHash?: string | null;
 }
 
 export interface ActivateFactorInput {
   userId: string;
+  /** The confirming session: its pending key (with `sealedSecret`) must still be there. */
+  sessionIdHash: string;
   /** Re-enrollment: replace the active factor (and forget remembered browsers) instead of adding one. */
   replace: boolean;
   sealedSecret: string;
@@ -74,21 +88,27 @@ export interface ActivateFactorInput {
   now: number;
 }
 
-export interface SealedSecretRecord {
-  userId: string;
-  kind: "active" | "pending";
-  sealedSecret: string;
-}
+/** A pending secret is one row per session, so it is named by its session too. */
+export type SealedSecretRecord =
+  | { userId: string; kind: "active"; sealedSecret: string }
+  | { userId: string; kind: "pending"; sessionIdHash: string; sealedSecret: string };
 
 export interface TOTPStore {
   findFactor(userId: string): Promise<TOTPFactorRecord | null>;
-  findPendingEnrollment(userId: string, now: number): Promise<PendingEnrollmentRecord | null>;
-  /** Replaces any pending enrollment of the user (R24: a new QR code is a new secret). */
+  /** This session's unexpired pending enrollment, never another session's. */
+  findPendingEnrollment(userId: string, sessionIdHash: string, now: number): Promise<PendingEnrollmentRecord | null>;
+  /** Every unexpired pending enrollment of the user, one per session (for admin views). */
+  listPendingEnrollments(userId: string, now: number): Promise<PendingEnrollmentRecord[]>;
+  /**
+   * Replaces the session's pending enrollment (R24: a new QR code is a new secret); the other
+   * sessions' stay as they are.
+   */
   savePendingEnrollment(record: PendingEnrollmentRecord): Promise<void>;
   /**
    * In one transaction: insert the active factor only if the user has none (or, with `replace`,
-   * swap the secret of the existing one), delete the pending enrollment, replace the recovery
-   * codes. False when the factor was not in the expected state (already there, or gone).
+   * swap the secret of the existing one), delete every pending enrollment of the user (the first
+   * confirmation wins), replace the recovery codes. False when the factor was not in the
+   * expected state (already there, or gone) or the session's pending key was replaced or gone.
    */
   activateFactor(input: ActivateFactorInput): Promise<boolean>;
   /**
@@ -240,6 +260,40 @@ export interface RememberedDeviceStore {
   forgetDevice(userId: string, deviceId: string): Promise<boolean>;
 }
 
+/** An invitation to register (contract: Who may register). The token itself is never stored. */
+export interface InvitationRecord {
+  id: string;
+  /** SHA-256 of the token, hex. */
+  tokenHash: string;
+  /** The username the invitation is for; null when the invitee chooses one. */
+  username: string | null;
+  usernameKey: string | null;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  usedByUserId: string | null;
+  revokedAt: number | null;
+}
+
+/** What became of a registration by invitation; nothing is written unless "created". */
+export type InvitedUserOutcome = "created" | "invitation-unusable" | "username-taken";
+
+export interface InvitationStore {
+  createInvitation(record: InvitationRecord): Promise<void>;
+  /** The invitation with this token hash if it is still usable: not used, revoked nor expired. */
+  findUsableInvitation(tokenHash: string, now: number): Promise<InvitationRecord | null>;
+  /**
+   * In one transaction: use the invitation up (a compare-and-set on its being still usable and,
+   * when it names a user, for that user's key) and create the user. Either both happen or
+   * neither: a taken name never burns the invitation, and one invitation creates one account.
+   */
+  createInvitedUser(user: NewUser, tokenHash: string, now: number): Promise<InvitedUserOutcome>;
+  /** Every invitation, newest first. */
+  listInvitations(): Promise<InvitationRecord[]>;
+  /** Revokes an invitation that is still usable. False when there is no such invitation. */
+  revokeInvitation(id: string, now: number): Promise<boolean>;
+}
+
 /** The activity log: one row per security event, never a secret or a code. */
 export interface StoredEvent {
   id: string;
@@ -249,10 +303,20 @@ export interface StoredEvent {
   clientAddress: string | null;
   userAgent: string | null;
   detail: Record<string, string | number | boolean>;
+  /**
+   * How many attempts the row stands for: 1, except for a repeated event kept as one row per
+   * minute (review F5); `at`, the address and the browser are those of the first.
+   */
+  count: number;
 }
 
 export interface EventStore {
   appendEvent(event: StoredEvent): Promise<void>;
+  /**
+   * Stores the event, or, when a row with its id exists, adds one to that row's count instead
+   * (atomically: concurrent writers each add one). Returns the row's count afterwards.
+   */
+  countEvent(event: StoredEvent): Promise<number>;
   /** Newest first. */
   listEvents(filter: { userId?: string; since?: number; limit: number }): Promise<StoredEvent[]>;
 }
@@ -301,9 +365,14 @@ export type SecurityEventType =
   | "admin-user-enabled"
   | "admin-password-set"
   | "admin-signed-out"
+  /** `gatehouse user groups`: detail.groups is the new list, comma-separated. */
+  | "admin-groups-set"
   /** The right password of a disabled account: refused, no session. */
   | "disabled-account-refused"
-  | "admin-keys-rotated";
+  | "admin-keys-rotated"
+  | "admin-invitation-created"
+  | "admin-invitation-revoked"
+  | "invitation-used";
 
 /**
  * R53: who caused a security event, passed down from the request (or the CLI) with every call

@@ -1,5 +1,12 @@
 import type { ReturnHosts } from "../core/redirect.js";
+import type { AccessRules } from "./access-rules.js";
 import type { PublicPathRule } from "./public-paths.js";
+
+/**
+ * The gateway's prefix for gatehouse's own pages (contract: Gateway section); here, not in the
+ * web layer, because the CLI builds invitation URLs with it too.
+ */
+export const GATEWAY_PREFIX = "/.gatehouse";
 
 /** Forward auth across subdomains: the apps' hosts `next` may lead back to, and where to sign in. */
 export interface ReturnTargets {
@@ -15,8 +22,12 @@ export interface GatewaySettings {
   upstream: URL | undefined;
   /** GATEHOUSE_PUBLIC_PATHS: upstream paths that need no sign-in. */
   publicPaths: PublicPathRule[];
+  /** GATEHOUSE_ACCESS_RULES, parsed; undefined: every other path takes any full sign-in. */
+  accessRules?: AccessRules | undefined;
   /** GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS, in milliseconds: slower answers get 504. */
   upstreamTimeoutMs: number;
   /** Set with GATEHOUSE_RETURN_HOSTS; otherwise `next` is a path on gatehouse's own host. */
   returnTo?: ReturnTargets | undefined;
+  /** How often an open WebSocket's session is checked again (default 30 s; tests shorten it). */
+  socketRecheckMs?: number | undefined;
 }

@@ -5,7 +5,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
 
-/** Foreign-key order: every table after the tables it references (events has no foreign key). */
+/** Foreign-key order: every table after the tables it references (events and invitations have no foreign key). */
 export const TABLES_IN_COPY_ORDER = [
   "users",
   "totp_factors",
@@ -16,6 +16,8 @@ export const TABLES_IN_COPY_ORDER = [
   "remembered_devices",
   "login_failures",
   "events",
+  "invitations",
+  "user_groups",
 ] as const satisfies readonly (keyof Database)[];
 
 export type TableName = (typeof TABLES_IN_COPY_ORDER)[number];

@@ -4,8 +4,10 @@ import { Migrator, sql, type Kysely } from "kysely";
 import type {
   Durability,
   HealthCheck,
+  InvitationStore,
   LoginThrottle,
   EventStore,
+  GroupStore,
   RecoveryCodeStore,
   RememberedDeviceStore,
   SecondFactorThrottle,
@@ -18,6 +20,8 @@ import { migrationProvider } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { createRememberedDeviceStore } from "./devices.js";
 import { createEventStore } from "./events.js";
+import { createGroupStore } from "./groups.js";
+import { createInvitationStore } from "./invitations.js";
 import { createSessionStore } from "./sessions.js";
 import { createLoginThrottle, createSecondFactorThrottle } from "./throttle.js";
 import { createRecoveryCodeStore, createTOTPStore } from "./totp.js";
@@ -30,12 +34,17 @@ export interface Store {
   sessions: SessionStore;
   devices: RememberedDeviceStore;
   events: EventStore;
+  invitations: InvitationStore;
+  groups: GroupStore;
   secondFactorThrottle: SecondFactorThrottle;
   loginThrottle: LoginThrottle;
   health: HealthCheck;
   durability: Durability;
-  /** Deletes what can no longer be used: expired sessions, enrollments and throttle windows. */
-  sweep(now: number, idleTimeoutMs: number, loginWindowMs: number): Promise<void>;
+  /**
+   * Deletes what can no longer be used: expired sessions, enrollments and throttle windows; and
+   * activity-log events older than `eventsKeptMs` (GATEHOUSE_EVENTS_DAYS, 90 days by default).
+   */
+  sweep(now: number, idleTimeoutMs: number, loginWindowMs: number, eventsKeptMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,6 +52,12 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error("database migration failed");
 }
+
+/** GATEHOUSE_EVENTS_DAYS's default: the activity log keeps 90 days (review F5: it never shrank). */
+export const DEFAULT_EVENTS_KEPT_MS = 90 * 86_400_000;
+
+/** How long after its expiry an invitation (used or not) is still listed. */
+const INVITATION_KEPT_MS = 30 * 86_400_000;
 
 /** For drivers whose statements are committed when they return. */
 const COMMITTED_ON_RETURN: Durability = { watch: () => async () => {} };
@@ -60,6 +75,8 @@ export function createKyselyStore(
     sessions,
     devices: createRememberedDeviceStore(db),
     events: createEventStore(db),
+    invitations: createInvitationStore(db),
+    groups: createGroupStore(db),
     secondFactorThrottle: createSecondFactorThrottle(db, throttlePolicy),
     loginThrottle: createLoginThrottle(db),
     health: {
@@ -68,11 +85,14 @@ export function createKyselyStore(
       },
     },
     durability,
-    async sweep(now, idleTimeoutMs, loginWindowMs) {
+    async sweep(now, idleTimeoutMs, loginWindowMs, eventsKeptMs = DEFAULT_EVENTS_KEPT_MS) {
       await sessions.deleteExpiredSessions(now, idleTimeoutMs);
       await db.deleteFrom("pending_enrollments").where("expires_at", "<=", now).execute();
       await db.deleteFrom("remembered_devices").where("expires_at", "<=", now).execute();
       await db.deleteFrom("login_failures").where("at", "<=", now - loginWindowMs).execute();
+      // `gatehouse user invites` shows spent invitations for a while; the activity log keeps them.
+      await db.deleteFrom("invitations").where("expires_at", "<=", now - INVITATION_KEPT_MS).execute();
+      await db.deleteFrom("events").where("at", "<=", now - eventsKeptMs).execute();
     },
     close: () => db.destroy(),
   };

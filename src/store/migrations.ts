@@ -1,6 +1,6 @@
 // Migrations live in code (not a folder scan) so they ship inside the compiled package and run
 // the same on SQLite and PostgreSQL. Append new ones; never edit an applied one.
-import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -110,9 +110,85 @@ const userAdminState: Migration = {
   },
 };
 
+/** Invitations to register (contract: Who may register). */
+const invitations: Migration = {
+  async up(db: Kysely<unknown>) {
+    // No foreign key to users: the record of who used an invitation outlives the account.
+    await db.schema
+      .createTable("invitations")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("token_hash", "text", (c) => c.notNull().unique())
+      .addColumn("username", "text")
+      .addColumn("username_key", "text")
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .addColumn("used_at", "bigint")
+      .addColumn("used_by_user_id", "text")
+      .addColumn("revoked_at", "bigint")
+      .execute();
+  },
+};
+
+/** `gatehouse user groups`: a user's groups, for the gateway's access rules and headers. */
+const userGroups: Migration = {
+  async up(db: Kysely<unknown>) {
+    // The primary key (user_id first) is also the index the per-request lookup by user uses.
+    await db.schema
+      .createTable("user_groups")
+      .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+      .addColumn("group_name", "text", (c) => c.notNull())
+      .addPrimaryKeyConstraint("user_groups_pk", ["user_id", "group_name"])
+      .execute();
+  },
+};
+
+/**
+ * F1: a pending key belongs to the session that shows it, so the table is keyed by session.
+ * SQLite cannot change a primary key in place: a new table takes the old one's place. Old
+ * new-phone rows (the only ones with a session) are kept; old first-enrollment rows had no
+ * session and are dropped (their user is just shown a new QR code).
+ */
+const pendingEnrollmentsPerSession: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("pending_enrollments_per_session")
+      .addColumn("session_id_hash", "text", (c) => c.notNull())
+      .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+      .addColumn("kind", "text", (c) => c.notNull())
+      .addColumn("sealed_secret", "text", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      // Named: PostgreSQL keeps the old table's "pending_enrollments_pkey" until it is dropped.
+      .addPrimaryKeyConstraint("pending_enrollments_session_pk", ["session_id_hash"])
+      .execute();
+    await sql`
+      INSERT INTO pending_enrollments_per_session (session_id_hash, user_id, kind, sealed_secret, expires_at)
+      SELECT session_id_hash, user_id, 'replace', sealed_secret, expires_at
+      FROM pending_enrollments WHERE session_id_hash IS NOT NULL`.execute(db);
+    await db.schema.dropTable("pending_enrollments").execute();
+    await db.schema.alterTable("pending_enrollments_per_session").renameTo("pending_enrollments").execute();
+    // Activation and disabling delete every pending row of a user.
+    await db.schema.createIndex("pending_enrollments_user").on("pending_enrollments").column("user_id").execute();
+  },
+};
+
+/**
+ * F5: a repeated event is one row per minute with a count, and the browser is kept to 128
+ * characters (rows written before are cut to match).
+ */
+const eventsBounded: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable("events").addColumn("repeat_count", "integer", (c) => c.notNull().defaultTo(1)).execute();
+    await sql`UPDATE events SET user_agent = substr(user_agent, 1, 128) WHERE length(user_agent) > 128`.execute(db);
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0004_user_admin_state": userAdminState,
+  "0003_invitations": invitations,
+  "0005_user_groups": userGroups,
+  "0002_pending_enrollments_per_session": pendingEnrollmentsPerSession,
+  "0006_events_bounded": eventsBounded,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -28,11 +28,13 @@ export interface TOTPFactorsTable {
   created_at: BigIntColumn;
 }
 
+/** One row per session that was shown a key (0002_pending_enrollments_per_session). */
 export interface PendingEnrollmentsTable {
+  session_id_hash: string;
   user_id: string;
+  kind: "first" | "replace";
   sealed_secret: string;
   expires_at: BigIntColumn;
-  session_id_hash: string | null;
 }
 
 export interface RecoveryCodesTable {
@@ -80,12 +82,33 @@ export interface EventsTable {
   user_agent: string | null;
   /** JSON object of non-secret details. */
   detail: string;
+  /** How many attempts a repeated event's row stands for (0006_events_bounded). */
+  repeat_count: Generated<number>;
 }
 
 export interface LoginFailuresTable {
   attempt_id: string;
   key: string;
   at: BigIntColumn;
+}
+
+/** Invitations to register (contract: Who may register); the token is stored only as a hash. */
+export interface InvitationsTable {
+  id: string;
+  token_hash: string;
+  username: string | null;
+  username_key: string | null;
+  created_at: BigIntColumn;
+  expires_at: BigIntColumn;
+  used_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  used_by_user_id: string | null;
+  revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/** `gatehouse user groups`: one row per user and group. */
+export interface UserGroupsTable {
+  user_id: string;
+  group_name: string;
 }
 
 export interface Database {
@@ -98,4 +121,6 @@ export interface Database {
   login_failures: LoginFailuresTable;
   remembered_devices: RememberedDevicesTable;
   events: EventsTable;
+  invitations: InvitationsTable;
+  user_groups: UserGroupsTable;
 }

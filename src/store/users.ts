@@ -15,21 +15,26 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
   };
 }
 
+/** The one INSERT of a user, also run inside a registration by invitation (store/invitations.ts). */
+export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<void> {
+  await db
+    .insertInto("users")
+    .values({
+      id: user.id,
+      username: user.username,
+      username_key: user.usernameKey,
+      password_hash: user.passwordHash,
+      created_at: user.createdAt,
+    })
+    .execute();
+}
+
 export function createUserStore(db: Kysely<Database>): UserStore {
   const byId = precompile(db, 1, (id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
   return {
     async createUser(user: NewUser) {
       try {
-        await db
-          .insertInto("users")
-          .values({
-            id: user.id,
-            username: user.username,
-            username_key: user.usernameKey,
-            password_hash: user.passwordHash,
-            created_at: user.createdAt,
-          })
-          .execute();
+        await insertUser(db, user);
         return true;
       } catch (error) {
         // The unique index decides, so two concurrent sign-ups of one name cannot both win.

@@ -1,7 +1,8 @@
 // buildApp(options, deps) → a ready Fastify instance, without listening (tests use inject).
 import cookie from "@fastify/cookie";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import { trustedProxies } from "../gateway/trusted-proxies.js";
+import { clientErrorHandler } from "./client-errors.js";
 import { cookiePolicy } from "./cookies.js";
 import { createCSRF } from "./csrf.js";
 import { answerWhenDurable } from "./durable-answers.js";
@@ -9,10 +10,25 @@ import type { WebDeps, WebOptions } from "./deps.js";
 import { frameworkErrorHandler, registerErrorHandling } from "./errors.js";
 import { registerGateway } from "./gateway/gateway.js";
 import { refuseUnnormalizedPaths } from "./gateway/path-guard.js";
-import { registerPageHeaders } from "./page-headers.js";
+import { pageHeaderList, registerPageHeaders } from "./page-headers.js";
 import { gatehousePages } from "./pages.js";
 import { GATEWAY_PREFIX, returnOrigins, sitePaths } from "./paths.js";
 import { registerVisitor } from "./visitor.js";
+
+/**
+ * The request as logged: the path without its query, which may carry a token (an invitation's
+ * `?invite=`, an upstream app's reset link or API key).
+ */
+function loggedRequest(request: FastifyRequest) {
+  const query = request.url.indexOf("?");
+  return {
+    method: request.method,
+    url: query === -1 ? request.url : request.url.slice(0, query),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
 
 /** Forms here are a few short fields; anything larger is refused with 413 before parsing. */
 const BODY_LIMIT_BYTES = 16 * 1024;
@@ -23,22 +39,29 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const paths = sitePaths(options.gateway ? GATEWAY_PREFIX : "", options.gateway?.returnTo);
   const isTrustedProxy = trustedProxies(options.trustedProxies ?? []);
+  const pageHeaderOptions = {
+    formActionOrigins: returnOrigins(options.gateway?.returnTo),
+    https: options.publicURL?.protocol === "https:",
+  };
+  const pageHeaders = pageHeaderList(pageHeaderOptions);
   const app = Fastify({
-    loggerInstance: options.logger,
+    // A child's serializers take precedence over Fastify's own `req` serializer.
+    loggerInstance: options.logger.child({}, { serializers: { req: loggedRequest } }),
     bodyLimit: BODY_LIMIT_BYTES,
     // R48, R50: X-Forwarded-For (and -Proto, -Host) count only from GATEHOUSE_TRUSTED_PROXIES;
     // by default the client address is the socket peer.
     trustProxy: options.trustedProxies?.length ? (address: string) => isTrustedProxy(address) : false,
     return503OnClosing: true,
     // Errors raised before routing (an undecodable URL): the same HTML page as any other 400.
-    frameworkErrors: frameworkErrorHandler(paths),
+    frameworkErrors: frameworkErrorHandler(paths, pageHeaders),
+    // Requests the HTTP parser refuses (review F10): that page again, instead of Fastify's JSON.
+    clientErrorHandler: clientErrorHandler(paths, pageHeaders),
   });
   const csrf = createCSRF(deps.csrfKey);
   const cookies = cookiePolicy(options.publicURL, options.cookieDomain);
-  const https = options.publicURL?.protocol === "https:";
 
   await app.register(cookie);
-  registerPageHeaders(app, { formActionOrigins: returnOrigins(options.gateway?.returnTo), https });
+  registerPageHeaders(app, pageHeaderOptions);
 
   // The gateway's path rule comes first: no session lookup, no proxying for a path in two spellings.
   if (options.gateway) app.addHook("onRequest", refuseUnnormalizedPaths);

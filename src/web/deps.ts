@@ -1,6 +1,7 @@
 import type { Accounts } from "../core/accounts.js";
+import type { Invitations } from "../core/invitations.js";
 import type { GatewaySettings } from "../gateway/settings.js";
-import type { Clock, Durability, EventStore, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
+import type { Clock, Durability, EventStore, GroupStore, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
 import type { RememberedDevices } from "../core/remembered-devices.js";
 import type { Sealer } from "../core/seal.js";
 import type { SessionManager } from "../core/sessions.js";
@@ -9,10 +10,14 @@ import type { TwoFactor } from "../core/two-factor.js";
 /** Everything the web layer needs, built by the composition root (src/server.ts) or a test. */
 export interface WebDeps {
   accounts: Accounts;
+  /** Who may register: the mode, and whether an invitation's token admits its holder. */
+  invitations: Pick<Invitations, "registration" | "admit">;
   twoFactor: TwoFactor;
   sessions: SessionManager;
   devices: RememberedDevices;
   users: UserStore;
+  /** A user's groups: the gateway's access rules and X-Gatehouse-Groups. */
+  groups: Pick<GroupStore, "listGroups">;
   recoveryCodes: RecoveryCodeStore;
   /** The activity log, read for the account page. */
   activity: Pick<EventStore, "listEvents">;

@@ -33,14 +33,17 @@ export const STATUS: Record<ErrorCode, number> = {
   USERNAME_TAKEN: 400,
   INVALID_USERNAME: 400,
   WEAK_PASSWORD: 400,
-  REGISTRATION_CLOSED: 403,
+  // Contract (Who may register): closed registration and a bad invitation look like no page at all.
+  REGISTRATION_CLOSED: 404,
   ACCOUNT_DISABLED: 403,
   ENROLLMENT_EXPIRED: 401,
   SESSION_EXPIRED: 401,
   STORE_UNAVAILABLE: 503,
   SIGN_IN_REQUIRED: 401,
+  ACCESS_DENIED: 403,
   UPSTREAM_UNAVAILABLE: 502,
   UPSTREAM_TIMEOUT: 504,
+  CONFLICTING_ORIGINAL_URI: 403,
 };
 
 /** Errors whose answer is the route's own form again, with the message above it. */
@@ -64,9 +67,11 @@ const TITLES: Record<number, [string, string]> = {
   403: ["Forbidden", "This request was refused. Reload the page and try again."],
   404: ["Not found", "There is nothing at this address."],
   405: ["Method not allowed", "This address does not accept that kind of request."],
+  408: ["Request timeout", "The request took too long to arrive. Try again."],
   413: ["Request too large", "The form sent was too large."],
   415: ["Unsupported form", "This address accepts only standard web forms."],
   429: ["Too many attempts", "Too many attempts. Wait a moment and try again."],
+  431: ["Request headers too large", "The request's headers were too large. Clearing this site's cookies may help."],
   500: ["Something went wrong", "Something went wrong on our side. Try again in a moment."],
   502: ["Application unavailable", "The application behind this sign-in is not reachable right now. Try again in a moment."],
   503: ["Temporarily unavailable", "The service is temporarily unavailable. Try again in a moment."],
@@ -85,13 +90,21 @@ async function send(reply: FastifyReply, status: number, body: Html) {
   return reply.code(status).header("cache-control", "no-store").type("text/html; charset=utf-8").send(body.value);
 }
 
+/** The page of a client error found before any route runs: no visitor, no CSRF token. */
+export function bareErrorPage(paths: SitePaths, status: number): Html {
+  const [title, message] = titleFor(status);
+  return errorPage({ csrfToken: "", paths }, status, title, message);
+}
+
 /** For errors Fastify raises before a route runs: no visitor, no CSRF token, just the page. */
-export function frameworkErrorHandler(paths: SitePaths) {
+export function frameworkErrorHandler(paths: SitePaths, pageHeaders: readonly [string, string][]) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
     request.log.info({ code: error.code, status }, "client error");
-    const [title, message] = titleFor(status);
-    return send(reply, status, errorPage({ csrfToken: "", paths }, status, title, message));
+    // These run before the onRequest hook that sets the page headers on every answer (and on an
+    // undecorated reply).
+    for (const [name, value] of pageHeaders) reply.header(name, value);
+    return send(reply, status, bareErrorPage(paths, status));
   };
 }
 

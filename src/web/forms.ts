@@ -30,6 +30,9 @@ export const CredentialsForm = z.object({
   next: formText(4096).optional(),
 });
 
+/** `invite`: the token of the invitation the form was opened with (contract: Who may register). */
+export const RegisterForm = CredentialsForm.extend({ invite: formText(64).optional() });
+
 /** Account changes ask for the password and a second factor in the same request (R39). */
 export const StepUpForm = z.object({ password: formText(1024).pipe(z.string().min(1)), otp: formText(64) });
 export const ChangePasswordForm = z.object({

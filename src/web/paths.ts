@@ -2,10 +2,9 @@
 // front of another app (the gateway), so that every other path belongs to that app. And where
 // `next` may lead afterwards (R45).
 import { isAbsoluteNext, NO_RETURN_HOSTS, safeNextTarget } from "../core/redirect.js";
-import type { ReturnTargets } from "../gateway/settings.js";
+import { GATEWAY_PREFIX, type ReturnTargets } from "../gateway/settings.js";
 
-/** The gateway's prefix for gatehouse's own pages (contract: Gateway section). */
-export const GATEWAY_PREFIX = "/.gatehouse";
+export { GATEWAY_PREFIX };
 
 export interface SitePaths {
   /** "" at the root, GATEWAY_PREFIX in front of an upstream app. */

@@ -10,8 +10,10 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consoleEnrollment } from "../../src/core/two-factor.js";
 import { createServices, throttlePolicy, type Services } from "../../src/services.js";
 import { TABLES_IN_COPY_ORDER } from "../../src/store/copy.js";
+import { CLI_ORIGIN } from "../../src/cli/context.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { createScratchDatabase, type ScratchDatabase } from "../support/postgres.js";
 import {
@@ -58,8 +60,8 @@ function sourceCounts(): Record<string, number> {
 /** The installation to move, built the way the web app would build it. */
 async function buildInstallation(services: Services) {
   const alice = await services.accounts.register("alice", PASSWORD, AS_ADMIN);
-  const view = await services.twoFactor.currentEnrollment(alice.id, "alice");
-  const codes = await services.twoFactor.confirmEnrollment(alice.id, totpCode(view.secretBase32, clock.now()), { kind: "first" }, WEB_ORIGIN);
+  const view = await services.twoFactor.currentEnrollment(alice.id, "alice", consoleEnrollment(alice.id));
+  const codes = await services.twoFactor.confirmEnrollment(alice.id, totpCode(view.secretBase32, clock.now()), consoleEnrollment(alice.id), WEB_ORIGIN);
   if (!codes) throw new Error("alice's enrollment was not confirmed");
   await services.twoFactor.useRecoveryCode(alice.id, codes[0]!, WEB_ORIGIN);
   await expect(services.twoFactor.verifyCode(alice.id, "000000", WEB_ORIGIN)).rejects.toThrow(); // a throttle row
@@ -68,7 +70,8 @@ async function buildInstallation(services: Services) {
   await services.accounts.register("bob", PASSWORD, AS_ADMIN); // no 2FA
   await expect(services.accounts.verifyPassword("bob", "wrong-password-1", WEB_ORIGIN)).rejects.toThrow(); // a login failure
   const carol = await services.accounts.register("carol", PASSWORD, AS_ADMIN);
-  await services.twoFactor.currentEnrollment(carol.id, "carol"); // shown, never confirmed: pending
+  await services.twoFactor.currentEnrollment(carol.id, "carol", consoleEnrollment(carol.id)); // shown, never confirmed: pending
+  await services.invitations.issue("dave", 7, CLI_ORIGIN); // an open invitation
   Object.assign(known, { aliceId: alice.id, secret: view.secretBase32, codes, deviceToken, sessionToken });
 }
 
@@ -142,7 +145,7 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
       databaseURL: targetDb.url,
       masterSecrets: dir.masterSecrets,
       issuer: "gatehouse",
-      registrationOpen: true,
+      registration: "open",
       firstLockSeconds: 30,
       argon2: TEST_ARGON2,
       clock: later,

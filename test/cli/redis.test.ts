@@ -30,7 +30,7 @@ describe("gatehouse user commands with REDIS_URL", () => {
         databaseFile: join(dir.path, "gatehouse.sqlite"),
         masterSecrets: dir.masterSecrets,
         issuer: "gatehouse",
-        registrationOpen: true,
+        registration: "open",
         firstLockSeconds: 30,
         argon2: TEST_ARGON2,
         clock: new TestClock(Date.now()),

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import * as OTPAuth from "otpauth";
 import { CLI_ORIGIN } from "../../src/cli/context.js";
 import type { RequestOrigin } from "../../src/core/ports.js";
+import { consoleEnrollment } from "../../src/core/two-factor.js";
 import { createServices, type Services } from "../../src/services.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -112,7 +113,7 @@ export function openServices(dataDir: string, masterSecrets: Uint8Array[], clock
     databaseFile: join(dataDir, "gatehouse.sqlite"),
     masterSecrets,
     issuer: "gatehouse",
-    registrationOpen: true,
+    registration: "open",
     firstLockSeconds: 30,
     argon2: TEST_ARGON2,
     clock,
@@ -127,8 +128,8 @@ export function totpCode(secretBase32: string, atMs: number): string {
 /** Registers NAME and confirms an authenticator at the clock's time; returns the user id and key. */
 export async function enrollInProcess(services: Services, clock: TestClock, name: string) {
   const user = await services.accounts.register(name, PASSWORD, AS_ADMIN);
-  const view = await services.twoFactor.currentEnrollment(user.id, name);
-  const codes = await services.twoFactor.confirmEnrollment(user.id, totpCode(view.secretBase32, clock.now()), { kind: "first" }, WEB_ORIGIN);
+  const view = await services.twoFactor.currentEnrollment(user.id, name, consoleEnrollment(user.id));
+  const codes = await services.twoFactor.confirmEnrollment(user.id, totpCode(view.secretBase32, clock.now()), consoleEnrollment(user.id), WEB_ORIGIN);
   if (!codes) throw new Error(`enrollment of ${name} was not confirmed`);
   return { userId: user.id, secretBase32: view.secretBase32 };
 }

@@ -21,6 +21,8 @@ describe("the built-in proxy in front of a Flask app, signed in through Chromium
       flask = await startFlaskApp();
       server = await startServer({
         GATEHOUSE_UPSTREAM: flask.url,
+        // The journey signs up through the login page's link; a gateway's default is invite.
+        GATEHOUSE_REGISTRATION: "open",
         GATEHOUSE_PUBLIC_PATHS: "/static/*,/healthz",
         GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: String(UPSTREAM_TIMEOUT_SECONDS),
       });

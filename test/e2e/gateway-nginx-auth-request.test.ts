@@ -3,18 +3,22 @@
 // (GATEHOUSE_FORWARD_AUTH=true, GATEHOUSE_TRUSTED_PROXIES=127.0.0.1) with auth_request before
 // each request to the Flask app, and the browser signs up through nginx as in the tutorial
 // (gateway-journey.ts). Then the attacks this setup must stop: a client's own X-Gatehouse-User,
-// and X-Forwarded-Uri / X-Original-URI sent to gatehouse by a peer it does not trust.
+// X-Forwarded-Uri / X-Original-URI sent to gatehouse by a peer it does not trust, and a second
+// original-URI header of the client's naming a public path (review F4), here and behind the
+// minimal auth_request config of nginx's own examples, which sets X-Original-URI only.
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyRequest } from "fastify";
-import { describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isBrowserNavigation } from "../../src/web/gateway/access.js";
 import { rawRequest } from "../support/gateway.js";
 import { startServer, type ServerProcess } from "../support/server-process.js";
+import { startUpstream, type Upstream } from "../support/upstream.js";
 import { DEBIAN_PYTHON, startFlaskApp, type FlaskApp } from "./flask.js";
 import { defineGatewayJourney, getFrom, PREFIX, PROTECTED_PATH, signOutThroughLogoutPage } from "./gateway-journey.js";
-import { NGINX_PATH, startNginxAuthRequest, type NginxProcess } from "./nginx.js";
+import { NGINX_PATH, renderNginxTemplate, startNginx, startNginxAuthRequest, type NginxProcess } from "./nginx.js";
 
 /** Loopback, but not the trusted 127.0.0.1: Linux routes all of 127.0.0.0/8 to `lo`. */
 const UNTRUSTED_PEER = "127.0.0.2";
@@ -32,6 +36,8 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
         GATEHOUSE_FORWARD_AUTH: "true",
         GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1",
         GATEHOUSE_PUBLIC_PATHS: "/static/*",
+        // The journey signs up through the login page's link; a gateway's default is invite.
+        GATEHOUSE_REGISTRATION: "open",
       });
       const nginxDir = join(workDir, "nginx");
       await mkdir(nginxDir);
@@ -137,6 +143,17 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
     }
   });
 
+  step("a client's X-Original-URL naming a public path gets no 200 for a private one (review F4): 401 signed out, 403 signed in", async () => {
+    const marker = `smuggled-${randomBytes(4).toString("hex")}`;
+    // The sample sets X-Original-URI and X-Forwarded-Uri itself; X-Original-URL is the client's.
+    const anonymous = await rawRequest(state.origin, `/private?x=${marker}`, { "X-Original-URL": "/static/app.css", Accept: "application/json" });
+    expect(anonymous.status).toBe(401);
+    const signedIn = await state.page.request.get(`${state.origin}/whoami.json?x=${marker}`, { headers: { "X-Original-URL": "/static/app.css" }, maxRedirects: 0 });
+    expect(signedIn.status(), "the session is fine, the request is not").toBe(403);
+    expect(flask?.output() ?? "", "the app logged no request carrying the marker").not.toContain(marker);
+    expect((await journey.askUpstream("/whoami.json")).user, "control: the same session without the header").toBe(username);
+  });
+
   step("gatehouse itself (forward auth only) serves no path of the app: 404", async () => {
     const marker = `direct-${randomBytes(4).toString("hex")}`;
     const res = await getFrom("127.0.0.1", `${server?.url}/private?x=${marker}`);
@@ -153,4 +170,62 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
   });
 
   journey.defineSecondSignIn();
+});
+
+/**
+ * The auth_request setup of nginx's own examples, as the review reproduced F4 with it: the
+ * subrequest carries X-Original-URI and, untouched, every header the client sent.
+ */
+const MINIMAL_AUTH_REQUEST_CONF = `
+server {
+    listen {{LISTEN}};
+    access_log {{ACCESS_LOG}};
+    location = /auth {
+        internal;
+        proxy_pass http://{{GATEHOUSE}}${PREFIX}/auth/verify;
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_set_header X-Original-URI $request_uri;
+    }
+    location / {
+        auth_request /auth;
+        proxy_pass http://{{APP}};
+    }
+}
+`;
+
+describe("behind nginx's minimal auth_request config (X-Original-URI only), a client's own original-URI header opens nothing (review F4)", () => {
+  let workDir = "";
+  let app: Upstream | undefined;
+  let server: ServerProcess | undefined;
+  let nginx: NginxProcess | undefined;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), "gatehouse-f4-nginx-"));
+    app = await startUpstream();
+    server = await startServer({ GATEHOUSE_FORWARD_AUTH: "true", GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1", GATEHOUSE_PUBLIC_PATHS: "/static/*" });
+    const values = { GATEHOUSE: new URL(server.url).host, APP: new URL(app.url).host };
+    nginx = await startNginx(workDir, "/static/ready", async (listen, accessLog) =>
+      renderNginxTemplate(MINIMAL_AUTH_REQUEST_CONF, "the minimal auth_request config", { ...values, LISTEN: listen, ACCESS_LOG: accessLog }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await server?.stop();
+    await app?.close();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it("control: a public path passes without a session, a private one gets 401", async () => {
+    expect((await rawRequest(nginx!.url, "/static/app.css")).status).toBe(200);
+    expect((await rawRequest(nginx!.url, "/private")).status).toBe(401);
+  });
+
+  it.each(["X-Forwarded-Uri", "X-Original-URL", "x-forwarded-uri"])("a private path with the client's %s: /static/app.css gets 401 and never reaches the app", async (header) => {
+    const marker = `smuggled-${randomBytes(4).toString("hex")}`;
+    const res = await rawRequest(nginx!.url, `/private?x=${marker}`, { [header]: "/static/app.css" });
+    expect(res.status).toBe(401);
+    expect(app!.seen.map((request) => request.url).join("\n")).not.toContain(marker);
+  });
 });

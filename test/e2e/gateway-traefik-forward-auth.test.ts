@@ -151,6 +151,8 @@ describe("gatehouse answers the request Traefik's forwardAuth sends", () => {
       GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1",
       GATEHOUSE_PUBLIC_PATHS: "/static/*",
       GATEHOUSE_COOKIE_DOMAIN: COOKIE_DOMAIN,
+      // The test signs up at /.gatehouse/register; a gateway's default is invite.
+      GATEHOUSE_REGISTRATION: "open",
     });
     // The middleware's address, pointed at this process: same path and query, our host.
     const auth = Object.values(conf.http.middlewares).find((middleware) => middleware.forwardAuth)?.forwardAuth;

@@ -4,8 +4,8 @@
 // recovery-code consumption (R20), one-winner enrollment activation (R7, R58), the account-scoped
 // second-factor throttle (R10-R13, contract "Throttling") and the password-step windows (R16),
 // and the session rules (R31-R35). The throttle tests live in test/limits/throttle-suite.ts,
-// shared with the Redis throttles; the other ports are checked in conformance-records.ts, as
-// part of the same suite.
+// shared with the Redis throttles; enrollment in conformance-pending.ts; the other ports are
+// checked in conformance-records.ts, as part of the same suite.
 //
 // "Concurrent" here means many calls started together and awaited with Promise.all, spread over
 // both instances; the assertions hold for any interleaving the adapter allows.
@@ -14,6 +14,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SecondFactorThrottlePolicy, SessionRecord } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
 import { throttleConformance } from "../limits/throttle-suite.js";
+import { eventsConformance } from "./conformance-events.js";
+import { groupsConformance } from "./conformance-groups.js";
+import { invitationsConformance } from "./conformance-invitations.js";
+import { pendingEnrollmentConformance } from "./conformance-pending.js";
 import { recordsConformance } from "./conformance-records.js";
 import { sessionWithUserConformance } from "./conformance-session-user.js";
 import { enrollUser, MINUTE, newUser, session, T0 } from "./fixtures.js";
@@ -178,77 +182,6 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
       });
     });
 
-    describe("enrollment (R7, R24, R58)", () => {
-      it("R24: a pending enrollment is found until it expires and is replaced by a new one", async () => {
-        const user = newUser();
-        await a.users.createUser(user);
-        await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "first", expiresAt: T0 + 15 * MINUTE });
-        expect(await b.totp.findPendingEnrollment(user.id, T0)).toEqual({
-          userId: user.id,
-          sealedSecret: "first",
-          expiresAt: T0 + 15 * MINUTE,
-          sessionIdHash: null,
-        });
-        expect(await b.totp.findPendingEnrollment(user.id, T0 + 15 * MINUTE)).toBeNull();
-        const sessionIdHash = "a".repeat(64);
-        await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "second", expiresAt: T0 + 30 * MINUTE, sessionIdHash });
-        expect(await a.totp.findPendingEnrollment(user.id, T0)).toMatchObject({ sealedSecret: "second", sessionIdHash });
-      });
-
-      it("activation deletes the pending enrollment and stores exactly the given recovery codes", async () => {
-        const user = newUser();
-        await a.users.createUser(user);
-        await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
-        const ok = await b.totp.activateFactor({
-          userId: user.id,
-          replace: false,
-          sealedSecret: "pending",
-          usedStep: 77,
-          recoveryCodeHashes: ["h1", "h2"],
-          now: T0,
-        });
-        expect(ok).toBe(true);
-        expect(await a.totp.findPendingEnrollment(user.id, T0)).toBeNull();
-        expect((await a.recoveryCodes.listUnused(user.id)).map((r) => r.codeHash).sort()).toEqual(["h1", "h2"]);
-      });
-
-      it("a second activation for an enrolled user returns false and changes neither the factor nor the codes", async () => {
-        const { user, hashes } = await enrolledUser(500);
-        await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "attacker", expiresAt: T0 + 15 * MINUTE });
-        const again = await b.totp.activateFactor({
-          userId: user.id,
-          replace: false,
-          sealedSecret: "attacker",
-          usedStep: 900,
-          recoveryCodeHashes: ["attacker-code"],
-          now: T0,
-        });
-        expect(again).toBe(false);
-        expect(await a.totp.findFactor(user.id)).toMatchObject({ sealedSecret: "sealed", lastUsedStep: 500 });
-        expect((await a.recoveryCodes.listUnused(user.id)).map((r) => r.codeHash).sort()).toEqual([...hashes].sort());
-      });
-
-      it("R58: two concurrent activations yield exactly one true, and the factor holds the winner's step and codes", async () => {
-        const user = newUser();
-        await a.users.createUser(user);
-        await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
-        const inputs = [0, 1].map((i) => ({
-          userId: user.id,
-          replace: false,
-          sealedSecret: "pending",
-          usedStep: 2000 + i,
-          recoveryCodeHashes: [`code-${i}-a`, `code-${i}-b`],
-          now: T0,
-        }));
-        const results = await Promise.all([a.totp.activateFactor(inputs[0]!), b.totp.activateFactor(inputs[1]!)]);
-        expect(trues(results)).toBe(1);
-        const winner = inputs[results.indexOf(true)]!;
-        expect(await a.totp.findFactor(user.id)).toMatchObject({ sealedSecret: winner.sealedSecret, lastUsedStep: winner.usedStep });
-        expect((await b.recoveryCodes.listUnused(user.id)).map((r) => r.codeHash).sort()).toEqual(winner.recoveryCodeHashes);
-        expect(await a.totp.findPendingEnrollment(user.id, T0)).toBeNull();
-      });
-    });
-
     describe("recovery codes (R20)", () => {
       it("R20: a code is consumed once; the other instance sees it used", async () => {
         const { user } = await enrolledUser(1, 3);
@@ -380,7 +313,11 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
     });
 
     recordsConformance(() => [a, b]);
+    pendingEnrollmentConformance(() => [a, b]);
+    invitationsConformance(() => [a, b]);
     sessionWithUserConformance(() => [a, b]);
+    groupsConformance(() => [a, b]);
+    eventsConformance(() => [a, b]);
 
     it("the health check answers on both instances", async () => {
       await expect(a.health.ping()).resolves.toBeUndefined();

@@ -33,7 +33,7 @@ export async function buildTestApp(overrides: Partial<ComposeOptions> = {}): Pro
     databaseFile: ":memory:",
     masterSecrets: [new Uint8Array(randomBytes(32))],
     issuer: "gatehouse-test",
-    registrationOpen: true,
+    registration: "open",
     firstLockSeconds: 30,
     publicURL: undefined,
     clock,

@@ -1,14 +1,20 @@
 // The password step: register, sign in, sign out.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nextStep, transition } from "../../core/flow.js";
-import { CredentialsForm, parseForm } from "../forms.js";
+import { CredentialsForm, parseForm, RegisterForm } from "../forms.js";
 import { originOf } from "../origin.js";
 import type { SitePaths } from "../paths.js";
-import { loginPage, registerPage, signOutPage } from "../views/sign-in.js";
+import { loginPage, registerPage, signOutPage, type InvitationView } from "../views/sign-in.js";
 import { createRouteHelpers, redirect, sendPage, type RouteContext } from "./context.js";
 
 function queryNext(request: FastifyRequest, paths: SitePaths): string {
   return paths.next((request.query as Record<string, unknown> | undefined)?.["next"]);
+}
+
+/** A single text value of the query or the form; anything else counts as absent. */
+function textField(fields: unknown, name: string): string | undefined {
+  const value = (fields as Record<string, unknown> | undefined)?.[name];
+  return typeof value === "string" ? value : undefined;
 }
 
 /** What the refused form held (plain, bounded strings only), to fill it in again. */
@@ -25,11 +31,18 @@ function refill(request: FastifyRequest, paths: SitePaths, error: string) {
 export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
   const { deps, paths } = route;
+  const { registration } = deps.invitations;
+
+  /** The invitation `token` admits its holder with, for the form; REGISTRATION_CLOSED otherwise. */
+  async function invitationView(token: string | undefined): Promise<InvitationView | undefined> {
+    const invitation = await deps.invitations.admit(token);
+    return invitation && token !== undefined ? { token, username: invitation.username } : undefined;
+  }
 
   app.get("/login", async (request, reply) => {
     const next = queryNext(request, paths);
     if (helpers.signInState(request).kind === "signed-in") return redirect(reply, next);
-    return sendPage(reply, loginPage(helpers.context(request, reply), { next }));
+    return sendPage(reply, loginPage(helpers.context(request, reply), { next, registration }));
   });
 
   app.post(
@@ -37,7 +50,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     {
       config: {
         renderFormError: async (request, reply, error) =>
-          loginPage(helpers.context(request, reply), refill(request, paths, error)),
+          loginPage(helpers.context(request, reply), { ...refill(request, paths, error), registration }),
       },
     },
     async (request, reply) => {
@@ -59,20 +72,30 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
   );
 
   app.get("/register", async (request, reply) => {
-    return sendPage(reply, registerPage(helpers.context(request, reply), { next: queryNext(request, paths) }));
+    const invitation = await invitationView(textField(request.query, "invite"));
+    return sendPage(reply, registerPage(helpers.context(request, reply), { next: queryNext(request, paths), invitation }));
   });
 
   app.post(
     "/register",
     {
+      // Before the CSRF check (a preHandler): to whoever may not register, /register does not
+      // exist, whatever they send. The registration itself checks the invitation again, atomically.
+      preValidation: async (request) => {
+        await deps.invitations.admit(textField(request.body, "invite"));
+      },
       config: {
+        // The form again, with the invitation it was opened with while that still admits.
         renderFormError: async (request, reply, error) =>
-          registerPage(helpers.context(request, reply), refill(request, paths, error)),
+          registerPage(helpers.context(request, reply), {
+            ...refill(request, paths, error),
+            invitation: await invitationView(textField(request.body, "invite")).catch(() => undefined),
+          }),
       },
     },
     async (request, reply) => {
-      const form = parseForm(CredentialsForm, request.body);
-      const user = await deps.accounts.register(form.username, form.password, { origin: originOf(request) });
+      const form = parseForm(RegisterForm, request.body);
+      const user = await deps.accounts.register(form.username, form.password, { origin: originOf(request), invitation: form.invite });
       const issued = await deps.sessions.start("pending", user.id, paths.next(form.next), request.visitor.session);
       helpers.startSession(reply, issued.token);
       return redirect(reply, paths.to("/2fa/setup"));

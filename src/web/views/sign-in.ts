@@ -1,3 +1,4 @@
+import type { RegistrationMode } from "../../core/invitations.js";
 import { html } from "../html.js";
 import { csrfField, errorMessage, layout, signOutForm, type PageContext } from "./layout.js";
 
@@ -11,7 +12,20 @@ function withNext(path: string, next: string | undefined): string {
   return next && next !== "/" ? `${path}?next=${encodeURIComponent(next)}` : path;
 }
 
-export function loginPage(context: PageContext, form: CredentialsForm) {
+/** The invitation a registration form was opened with: its token, and the name it is for. */
+export interface InvitationView {
+  token: string;
+  username: string | null;
+}
+
+/** Contract (Who may register): a link to /register only where it leads somewhere. */
+function registrationHint(context: PageContext, registration: RegistrationMode, next: string | undefined) {
+  if (registration === "open") return html`<p class="muted">No account yet? <a href="${withNext(context.paths.to("/register"), next)}">Create one</a>.</p>`;
+  if (registration === "invite") return html`<p class="muted">New here? Ask your administrator for an invitation.</p>`;
+  return html``;
+}
+
+export function loginPage(context: PageContext, form: CredentialsForm & { registration: RegistrationMode }) {
   return layout(
     "Sign in",
     context,
@@ -26,11 +40,14 @@ ${errorMessage(form.error)}
   <input type="password" id="password" name="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>
-<p class="muted">No account yet? <a href="${withNext(context.paths.to("/register"), form.next)}">Create one</a>.</p>`,
+${registrationHint(context, form.registration, form.next)}`,
   );
 }
 
-export function registerPage(context: PageContext, form: CredentialsForm) {
+export function registerPage(context: PageContext, form: CredentialsForm & { invitation?: InvitationView | undefined }) {
+  const { invitation } = form;
+  // An invitation for one name fixes it: shown, sent with the form, not editable.
+  const fixedName = invitation?.username ?? null;
   return layout(
     "Create an account",
     context,
@@ -39,9 +56,15 @@ ${errorMessage(form.error)}
 <form method="post" action="${context.paths.to("/register")}" novalidate>
   ${csrfField(context.csrfToken)}
   <input type="hidden" name="next" value="${form.next ?? "/"}">
+  ${invitation ? html`<input type="hidden" name="invite" value="${invitation.token}">` : html``}
   <label for="username">Username</label>
-  <input type="text" id="username" name="username" value="${form.username ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus aria-describedby="username-help">
-  <p class="muted" id="username-help">Letters, digits and . _ @ + - (up to 64).</p>
+  ${
+    fixedName === null
+      ? html`<input type="text" id="username" name="username" value="${form.username ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus aria-describedby="username-help">
+  <p class="muted" id="username-help">Letters, digits and . _ @ + - (up to 64).</p>`
+      : html`<input type="text" id="username" name="username" value="${fixedName}" autocomplete="username" readonly aria-describedby="username-help">
+  <p class="muted" id="username-help">Your invitation is for this username.</p>`
+  }
   <label for="password">Password</label>
   <input type="password" id="password" name="password" autocomplete="new-password" minlength="8" required aria-describedby="password-help">
   <p class="muted" id="password-help">At least 8 characters. A few unrelated words make a strong one.</p>
