@@ -18,7 +18,7 @@ export interface CommandInput {
 export interface Command {
   /** The words after `gatehouse`, e.g. ["user", "add"]. */
   path: string[];
-  /** Positionals in help order; optional ones in brackets, e.g. ["[NAME]"]. */
+  /** Positionals in help order; optional ones in brackets, e.g. ["[NAME]"]; a last "[NAME...]" takes any number. */
   positionals: string[];
   summary: string;
   /** Paragraphs shown under the usage line. */
@@ -87,7 +87,8 @@ export function parseCommandArgs(command: Command, args: string[]): CommandInput
   if (given < required) {
     throw new UsageError(`missing ${command.positionals.slice(given, required).join(" ")}`, usage);
   }
-  if (given > command.positionals.length) {
+  const variadic = command.positionals.at(-1)?.endsWith("...]") === true;
+  if (!variadic && given > command.positionals.length) {
     throw new UsageError(`unexpected argument '${parsed.positionals[command.positionals.length]}'`, usage);
   }
   return { values: parsed.values as CommandInput["values"], positionals: parsed.positionals };

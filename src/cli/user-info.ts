@@ -15,8 +15,8 @@ type TwoFactorStatus = "on" | "off" | "enrolling";
 async function summarize(services: Services, user: UserRecord) {
   const now = services.clock.now();
   const factor = await services.store.totp.findFactor(user.id);
-  const pending = factor ? null : await services.store.totp.findPendingEnrollment(user.id, now);
-  const status: TwoFactorStatus = factor ? "on" : pending ? "enrolling" : "off";
+  const pending = factor ? [] : await services.store.totp.listPendingEnrollments(user.id, now);
+  const status: TwoFactorStatus = factor ? "on" : pending.length > 0 ? "enrolling" : "off";
   return {
     username: user.username,
     id: user.id,
@@ -26,6 +26,8 @@ async function summarize(services: Services, user: UserRecord) {
     twoFactor: status,
     twoFactorSince: factor ? isoTime(factor.createdAt) : null,
     recoveryCodesLeft: (await services.store.recoveryCodes.listUnused(user.id)).length,
+    // The gateway's access rules match these; the app receives them as X-Gatehouse-Groups.
+    groups: await services.store.groups.listGroups(user.id),
   };
 }
 
@@ -37,6 +39,8 @@ export function describeEvent(event: StoredEvent, username: string | null) {
     clientAddress: event.clientAddress,
     userAgent: event.userAgent,
     detail: event.detail,
+    /** Attempts the row stands for: more than 1 for a repeated event kept per minute (F5). */
+    count: event.count,
   };
 }
 
@@ -109,6 +113,7 @@ const show: Command = {
           ["access", details.disabledAt === null ? "enabled" : `disabled since ${formatTime(Date.parse(details.disabledAt))}`],
           ["two-factor", twoFactor],
           ["recovery codes", details.twoFactor === "on" ? `${details.recoveryCodesLeft} left` : "none"],
+          ["groups", details.groups.length > 0 ? details.groups.join(", ") : "none"],
           ["code attempts", `${details.secondFactorLock}, ${details.consecutiveFailures} wrong in a row`],
           ["sessions", `${details.activeSessions} active`],
           ["remembered browsers", String(details.rememberedBrowsers.length)],

@@ -19,10 +19,14 @@ export const ErrorCode = {
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   /** The gateway: the protected app needs a full sign-in (both factors). */
   SIGN_IN_REQUIRED: "SIGN_IN_REQUIRED",
+  /** The gateway: signed in, but the access rules do not let this user reach this path. */
+  ACCESS_DENIED: "ACCESS_DENIED",
   /** The gateway: the protected app could not be reached (refused, reset, unknown host). */
   UPSTREAM_UNAVAILABLE: "UPSTREAM_UNAVAILABLE",
   /** The gateway: the protected app did not answer in time. */
   UPSTREAM_TIMEOUT: "UPSTREAM_TIMEOUT",
+  /** Forward auth: the proxy's request names two different original URIs (review F4). */
+  CONFLICTING_ORIGINAL_URI: "CONFLICTING_ORIGINAL_URI",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -3,13 +3,22 @@
 // or another path (F8 of the December 2026 review); gatehouse's own cookies (session, remembered
 // browser) are bearer secrets the app never needs and must never receive or set.
 import type { IncomingHttpHeaders } from "node:http";
+import type { Identity } from "./access-rules.js";
 
 export const USER_HEADER = "x-gatehouse-user";
+/** The user's groups, sorted and comma-separated; absent when they have none. */
 export const GROUPS_HEADER = "x-gatehouse-groups";
+
+/** Who gatehouse vouches for, to the upstream (built-in proxy) or to the proxy asking (verify). */
+export function identityHeaders(identity: Identity): Record<string, string> {
+  const headers: Record<string, string> = { [USER_HEADER]: identity.username };
+  if (identity.groups.length > 0) headers[GROUPS_HEADER] = identity.groups.join(",");
+  return headers;
+}
 
 export interface ForwardingFacts {
   /** The fully signed-in user, or undefined (a public path). */
-  username: string | undefined;
+  identity: Identity | undefined;
   /** The TCP peer of this request. */
   peerAddress: string;
   /** The peer is a trusted proxy: its X-Forwarded-For is kept and extended. */
@@ -98,7 +107,7 @@ export function upstreamRequestHeaders(
 ): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) if (!isDropped(name, facts.peerTrusted)) out[name] = value;
-  if (facts.username !== undefined) out[USER_HEADER] = facts.username;
+  if (facts.identity !== undefined) Object.assign(out, identityHeaders(facts.identity));
 
   const cookie = withoutCookies(headers.cookie, ownCookies);
   if (cookie === undefined) delete out.cookie;

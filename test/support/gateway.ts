@@ -2,6 +2,7 @@
 // as buildTestApp, with the gateway settings, plus the sign-in steps under /.gatehouse.
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseAccessRules } from "../../src/gateway/access-rules.js";
 import { parsePublicPathRules } from "../../src/gateway/public-paths.js";
 import type { ReturnTargets } from "../../src/gateway/settings.js";
 import type { ComposeOptions } from "../../src/compose.js";
@@ -13,8 +14,12 @@ export interface GatewayTestOptions {
   /** The upstream's URL; forward-auth only when undefined. */
   upstream?: string | undefined;
   publicPaths?: string[];
+  /** The content of a GATEHOUSE_ACCESS_RULES file, parsed by the real parser. */
+  accessRules?: object;
   trustedProxies?: string[];
   upstreamTimeoutSeconds?: number;
+  /** How often an open WebSocket's session is checked again (default: the server's 30 s). */
+  socketRecheckMs?: number;
   /** GATEHOUSE_RETURN_HOSTS as loadConfig builds it. */
   returnTo?: ReturnTargets | undefined;
   overrides?: Partial<ComposeOptions>;
@@ -25,8 +30,10 @@ export async function buildGatewayApp(options: GatewayTestOptions): Promise<Test
     gateway: {
       upstream: options.upstream === undefined ? undefined : new URL(options.upstream),
       publicPaths: parsePublicPathRules(options.publicPaths ?? []),
+      accessRules: options.accessRules === undefined ? undefined : parseAccessRules(JSON.stringify(options.accessRules)),
       upstreamTimeoutMs: (options.upstreamTimeoutSeconds ?? 30) * 1000,
       returnTo: options.returnTo,
+      socketRecheckMs: options.socketRecheckMs,
     },
     trustedProxies: options.trustedProxies ?? [],
     ...options.overrides,

@@ -1,10 +1,23 @@
-// Who may pass the gateway: a full sign-in (both factors). A password-only session is not one.
+// Who may pass the gateway: a full sign-in (both factors), as the access rules see it
+// (src/gateway/access-rules.ts). A password-only session is not one.
 import type { FastifyRequest } from "fastify";
+import { ErrorCode, GatehouseError } from "../../core/errors.js";
+import type { GroupStore } from "../../core/ports.js";
+import type { Identity } from "../../gateway/access-rules.js";
 import type { Visitor } from "../visitor.js";
 
-/** The username of a fully signed-in visitor, else undefined. */
-export function fullySignedIn(visitor: Visitor): string | undefined {
-  return visitor.session?.level === "full" && visitor.user ? visitor.user.username : undefined;
+/**
+ * The fully signed-in visitor with their groups, else null. The groups are a second, small
+ * query (by primary key), made only for a full sign-in: everyone else costs one lookup, as before.
+ */
+export async function identityOf(visitor: Visitor, groups: Pick<GroupStore, "listGroups">): Promise<Identity | null> {
+  if (visitor.session?.level !== "full" || !visitor.user) return null;
+  return { username: visitor.user.username, groups: await groups.listGroups(visitor.user.id) };
+}
+
+/** A full sign-in the access rules do not let through: 403 with a page (forward auth too). */
+export function accessDenied(): GatehouseError {
+  return new GatehouseError(ErrorCode.ACCESS_DENIED, "Your account may not open this page. Ask an administrator if you need it.");
 }
 
 /**

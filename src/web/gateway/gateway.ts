@@ -2,7 +2,7 @@
 // /.gatehouse (src/web/pages.ts), the verify endpoint serves a proxy in front, and with an
 // upstream the built-in proxy owns every other path. Without an upstream every other path is 404.
 import type { FastifyInstance } from "fastify";
-import { publicPathMatcher } from "../../gateway/public-paths.js";
+import { createAccessPolicy } from "../../gateway/access-rules.js";
 import type { GatewaySettings } from "../../gateway/settings.js";
 import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
 import { GATEWAY_PREFIX } from "../paths.js";
@@ -15,7 +15,7 @@ export async function registerGateway(
   route: RouteContext,
   settings: GatewaySettings & { isTrustedProxy: TrustedProxies },
 ): Promise<void> {
-  const isPublic = publicPathMatcher(settings.publicPaths);
+  const decide = createAccessPolicy(settings.publicPaths, settings.accessRules);
   const { isTrustedProxy, upstream } = settings;
 
   // Outside gatehouse's pages no body is ever read here: verify and 404 leave it unread (and
@@ -28,11 +28,11 @@ export async function registerGateway(
     if (!request.raw.complete) reply.header("connection", "close");
     return payload;
   });
-  verifyRoute(app, route.deps, route.cookie, route.paths, { isPublic, isTrustedProxy });
+  verifyRoute(app, route.deps, route.cookie, route.paths, { decide, isTrustedProxy });
   // Every other path under the prefix is ours too, and not found: it never reaches the upstream.
   app.all(`${GATEWAY_PREFIX}/*`, (_request, reply) => reply.callNotFound());
 
   if (upstream) {
-    await app.register((proxy) => registerProxy(proxy, route, { upstream, upstreamTimeoutMs: settings.upstreamTimeoutMs, isPublic, isTrustedProxy }));
+    await app.register((proxy) => registerProxy(proxy, route, { upstream, upstreamTimeoutMs: settings.upstreamTimeoutMs, decide, isTrustedProxy, socketRecheckMs: settings.socketRecheckMs }));
   }
 }

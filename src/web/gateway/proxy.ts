@@ -1,5 +1,5 @@
 // The built-in reverse proxy (GATEHOUSE_UPSTREAM): every path outside /.gatehouse goes to the
-// upstream app, for a full sign-in or a public path only. Bodies stream both ways unparsed, in
+// upstream app, for a public path or a full sign-in the access rules let through. Bodies stream both ways unparsed, in
 // a context of their own (gatehouse's form parser, CSRF check and page headers stay with its
 // pages); WebSocket upgrades pass the same check before they are proxied.
 import httpProxy from "@fastify/http-proxy";
@@ -7,28 +7,31 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { IncomingHttpHeaders } from "node:http";
 import { ErrorCode, GatehouseError, SignInRequiredError } from "../../core/errors.js";
 import { nextStep } from "../../core/flow.js";
-import type { PublicPaths } from "../../gateway/public-paths.js";
+import type { AccessPolicy, Identity } from "../../gateway/access-rules.js";
 import { isUnderPrefix, pathOf } from "../../gateway/request-path.js";
 import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
 import { upstreamRequestHeaders, withoutOwnSetCookies } from "../../gateway/upstream-headers.js";
 import { OWN_COOKIE_NAMES } from "../cookies.js";
 import { GATEWAY_PREFIX } from "../paths.js";
 import { createRouteHelpers, redirect, stepPaths, type RouteContext } from "../routes/context.js";
-import { resolveVisitor } from "../visitor.js";
-import { fullySignedIn, isBrowserNavigation } from "./access.js";
+import { recheckVisitor, resolveVisitor } from "../visitor.js";
+import { accessDenied, identityOf, isBrowserNavigation } from "./access.js";
+import { SOCKET_RECHECK_MS, watchUpgradedSocket } from "./socket-watch.js";
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** Who the upstream is told about (X-Gatehouse-User); undefined on a public path. */
-    upstreamUser: string | undefined;
+    /** Who the upstream is told about (X-Gatehouse-User, -Groups); undefined on a public path. */
+    upstreamIdentity: Identity | undefined;
   }
 }
 
 export interface ProxySettings {
   upstream: URL;
   upstreamTimeoutMs: number;
-  isPublic: PublicPaths;
+  decide: AccessPolicy;
   isTrustedProxy: TrustedProxies;
+  /** Default SOCKET_RECHECK_MS. */
+  socketRecheckMs?: number | undefined;
 }
 
 /** What a WebSocket handshake of our own carries; the client's would clash with it. */
@@ -37,31 +40,51 @@ const HANDSHAKE_HEADER = /^(sec-websocket-|upgrade$|connection$|content-length$|
 export async function registerProxy(app: FastifyInstance, route: RouteContext, settings: ProxySettings): Promise<void> {
   const helpers = createRouteHelpers(route);
   const steps = stepPaths(route.paths);
-  app.decorateRequest("upstreamUser", undefined);
+  app.decorateRequest("upstreamIdentity", undefined);
 
-  /** Lets a request through to the upstream, or answers it: 404, 303 to sign in, or 401. */
+  /** Lets a request through to the upstream, or answers it: 404, 303 to sign in, 401 or 403. */
   async function admit(request: FastifyRequest, reply: FastifyReply) {
     const path = pathOf(request.url);
     // The router sends /.gatehouse/... to gatehouse's pages; other letter cases end here.
     if (isUnderPrefix(path, GATEWAY_PREFIX)) return reply.callNotFound();
-    if (settings.isPublic(path)) return;
+    // A public path needs no session: no lookup at all.
+    if (settings.decide(path, null) === "public") return;
     request.visitor = await resolveVisitor(request, route.deps, route.cookie);
-    request.upstreamUser = fullySignedIn(request.visitor);
-    if (request.upstreamUser !== undefined) return;
+    const identity = await identityOf(request.visitor, route.deps.groups);
+    const decision = settings.decide(path, identity);
+    if (decision === "deny") throw accessDenied();
+    if (identity !== null && decision === "allow") {
+      request.upstreamIdentity = identity;
+      // Node's parser marks a request handed to the 'upgrade' event (a field @types/node omits).
+      if ((request.raw as { upgrade?: boolean }).upgrade === true) watchSession(request, path);
+      return;
+    }
     if (!isBrowserNavigation(request)) throw new SignInRequiredError(request.url);
     // A password-only session goes on to its second factor; anyone else to the sign-in page,
     // which comes back here (path and query) afterwards.
     return redirect(reply, steps[nextStep(helpers.signInState(request))](request.url));
   }
 
+  /** Cuts a WebSocket opened for a session once that session no longer lets it through (socket-watch.ts). */
+  function watchSession(request: FastifyRequest, path: string) {
+    const { cookieToken } = request.visitor;
+    const stillAdmitted = async () => {
+      const identity = await identityOf(await recheckVisitor(cookieToken, route.deps), route.deps.groups);
+      return identity !== null && settings.decide(path, identity) === "allow";
+    };
+    const onCheckFailed = (error: unknown) =>
+      request.log.warn({ err: { message: (error as Error).message } }, "WebSocket closed: its session could not be checked");
+    watchUpgradedSocket(request.raw.socket, stillAdmitted, settings.socketRecheckMs ?? SOCKET_RECHECK_MS, onCheckFailed);
+  }
+
   /** The fields of a request (plain or WebSocket) that decide what the upstream is told. */
-  type Forwardable = Pick<FastifyRequest, "upstreamUser" | "protocol" | "host" | "headers"> & {
+  type Forwardable = Pick<FastifyRequest, "upstreamIdentity" | "protocol" | "host" | "headers"> & {
     socket: { remoteAddress?: string | undefined };
   };
 
   function headersFor(request: Forwardable, headers: IncomingHttpHeaders) {
     const facts = {
-      username: request.upstreamUser,
+      identity: request.upstreamIdentity,
       peerAddress: request.socket.remoteAddress ?? "",
       peerTrusted: settings.isTrustedProxy(request.socket.remoteAddress),
       originalHost: request.headers.host,

@@ -1,18 +1,19 @@
 // GET /.gatehouse/auth/verify: forward auth for a proxy in front (nginx auth_request, Traefik
 // forwardAuth). The hottest path: one session lookup, nothing else (no argon2, no writes
-// beyond the session's own idle-window touch).
+// beyond the session's own idle-window touch); a full sign-in adds one read of its groups.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { SignInRequiredError } from "../../core/errors.js";
+import { ErrorCode, GatehouseError, SignInRequiredError } from "../../core/errors.js";
 import { safeNextPath } from "../../core/redirect.js";
-import type { PublicPaths } from "../../gateway/public-paths.js";
+import { CONFLICTING, namedOriginalURI } from "../../gateway/original-uri.js";
+import type { AccessPolicy } from "../../gateway/access-rules.js";
 import { isNormalPath, pathOf } from "../../gateway/request-path.js";
 import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
-import { USER_HEADER } from "../../gateway/upstream-headers.js";
+import { identityHeaders } from "../../gateway/upstream-headers.js";
 import type { CookiePolicy } from "../cookies.js";
 import type { WebDeps } from "../deps.js";
 import { GATEWAY_PREFIX, type SitePaths } from "../paths.js";
 import { resolveVisitor } from "../visitor.js";
-import { fullySignedIn } from "./access.js";
+import { accessDenied, identityOf } from "./access.js";
 
 /**
  * On a 401, the sign-in page for this request (its link, percent-encoded by us): nginx cannot
@@ -21,21 +22,18 @@ import { fullySignedIn } from "./access.js";
  */
 export const LOGIN_HEADER = "x-gatehouse-login";
 
-/** Proxies name the request they are asking about in one of these (Traefik, nginx convention). */
-const ORIGINAL_URI_HEADERS = ["x-forwarded-uri", "x-original-uri"] as const;
+const CONFLICT_MESSAGE = "This request names two different addresses, so it was refused.";
 
 /**
  * The original request's URI, only from a trusted proxy and only when it is a same-origin path
- * in normal form; otherwise unknown (a client could name any path to look public).
+ * in normal form; otherwise unknown (a client could name any path to look public). CONFLICTING,
+ * whoever sent them, when the request names two (src/gateway/original-uri.ts).
  */
-function originalURI(request: FastifyRequest, isTrustedProxy: TrustedProxies): string | undefined {
-  if (!isTrustedProxy(request.socket.remoteAddress)) return undefined;
-  for (const name of ORIGINAL_URI_HEADERS) {
-    const value = request.headers[name];
-    if (typeof value !== "string") continue;
-    return isNormalPath(pathOf(value)) && safeNextPath(value) === value ? value : undefined;
-  }
-  return undefined;
+function originalURI(request: FastifyRequest, isTrustedProxy: TrustedProxies): string | undefined | typeof CONFLICTING {
+  const named = namedOriginalURI(request.raw.rawHeaders);
+  if (named === CONFLICTING) return named;
+  if (named === undefined || !isTrustedProxy(request.socket.remoteAddress)) return undefined;
+  return isNormalPath(pathOf(named)) && safeNextPath(named) === named ? named : undefined;
 }
 
 /**
@@ -53,7 +51,7 @@ export function verifyRoute(
   deps: WebDeps,
   cookie: CookiePolicy,
   paths: SitePaths,
-  access: { isPublic: PublicPaths; isTrustedProxy: TrustedProxies },
+  access: { decide: AccessPolicy; isTrustedProxy: TrustedProxies },
 ): void {
   app.route({
     // auth_request subrequests keep the original method; the answer never depends on it.
@@ -64,10 +62,17 @@ export function verifyRoute(
     handler: async (request, reply) => {
       // An answer about one visitor's cookie: no cache may keep it.
       reply.header("cache-control", "no-store");
-      const original = originalURI(request, access.isTrustedProxy);
-      if (original !== undefined && access.isPublic(pathOf(original))) return reply.code(200).send();
-      const username = fullySignedIn(await resolveVisitor(request, deps, cookie));
-      if (username !== undefined) return reply.code(200).header(USER_HEADER, username).send();
+      const named = originalURI(request, access.isTrustedProxy);
+      const original = named === CONFLICTING ? undefined : named;
+      // Without a trusted proxy's URI the path is unknown: never public, and only who every rule admits passes.
+      const path = original === undefined ? undefined : pathOf(original);
+      if (access.decide(path, null) === "public") return reply.code(200).send();
+      const identity = await identityOf(await resolveVisitor(request, deps, cookie), deps.groups);
+      // Not even a signed-in user passes: the path the proxy serves may be one no rule was asked about.
+      if (identity !== null && named === CONFLICTING) throw new GatehouseError(ErrorCode.CONFLICTING_ORIGINAL_URI, CONFLICT_MESSAGE);
+      const decision = access.decide(path, identity);
+      if (decision === "deny") throw accessDenied();
+      if (identity !== null && decision === "allow") return reply.code(200).headers(identityHeaders(identity)).send();
       // The 401 page's link and this header are one and the same sign-in URL.
       const next = original === undefined ? "/" : returnTarget(request, original, paths);
       reply.header(LOGIN_HEADER, paths.login(next));

@@ -42,6 +42,7 @@ const EVENT_LABELS: Partial<Record<StoredEvent["type"], string>> = {
   "admin-user-enabled": "Account enabled by an administrator",
   "admin-password-set": "Password set by an administrator",
   "admin-signed-out": "Signed out everywhere by an administrator",
+  "admin-groups-set": "Groups changed by an administrator",
   "disabled-account-refused": "Sign-in refused: the account was disabled",
 };
 
@@ -134,7 +135,7 @@ ${otherSessions.length > 0
 <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">From</th><th scope="col">Browser</th></tr></thead>
 <tbody>
 ${view.events.map(
-  (e) => html`<tr class="event"><td>${time(e.at)}</td><td>${EVENT_LABELS[e.type] ?? e.type}</td><td>${e.clientAddress ?? "-"}</td><td>${e.userAgent === "gatehouse-cli" ? "Admin CLI" : browserLabel(e.userAgent ?? undefined)}</td></tr>`,
+  (e) => html`<tr class="event"><td>${time(e.at)}</td><td>${EVENT_LABELS[e.type] ?? e.type}${e.count > 1 ? ` (${e.count} attempts)` : ""}</td><td>${e.clientAddress ?? "-"}</td><td>${e.userAgent === "gatehouse-cli" ? "Admin CLI" : browserLabel(e.userAgent ?? undefined)}</td></tr>`,
 )}
 </tbody>
 </table>
