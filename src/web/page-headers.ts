@@ -68,6 +68,11 @@ function helmetHeaderSteps(options: PageHeaderOptions): readonly HeaderStep[] {
   return steps;
 }
 
+/** The headers a page gets, as name and value, for answers written without Fastify. */
+export function pageHeaderList(options: PageHeaderOptions): [name: string, value: string][] {
+  return helmetHeaderSteps(options).flatMap(([name, value]) => (value === null ? [] : [[name, value] as [string, string]]));
+}
+
 /**
  * Every answer gets the page headers in onRequest, where @fastify/helmet set them (so an error
  * raised by a later hook still has them), except on routes with `pageHeadersOnlyOnPages`.
