@@ -146,7 +146,7 @@ export async function startNginxAuthRequest(gatehouseURL: string, appURL: string
  * Starts nginx on a free 127.0.0.1 port with the site `renderSite(listen, accessLogPath)` and its
  * prefix in `dir`; resolves once `readyPath` answers 200 through it.
  */
-async function startNginx(
+export async function startNginx(
   dir: string,
   readyPath: string,
   renderSite: (listen: string, accessLogPath: string) => Promise<string>,

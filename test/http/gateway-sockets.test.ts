@@ -25,8 +25,8 @@ afterEach(async () => {
   await t.close();
 });
 
-async function start(upstreamURL = upstream.url, timeoutSeconds = 1) {
-  t = await buildGatewayApp({ upstream: upstreamURL, publicPaths: ["/static/*"], upstreamTimeoutSeconds: timeoutSeconds });
+async function start(upstreamURL = upstream.url, timeoutSeconds = 1, socketRecheckMs?: number) {
+  t = await buildGatewayApp({ upstream: upstreamURL, publicPaths: ["/static/*"], upstreamTimeoutSeconds: timeoutSeconds, socketRecheckMs });
   origin = await listen(t);
   upstream.seen.length = 0;
 }
@@ -182,22 +182,29 @@ describe("streaming", () => {
   });
 });
 
+function connect(path: string, headers: Record<string, string>): Promise<{ socket: WebSocket; first: Record<string, unknown> } | { status: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${origin.replace("http:", "ws:")}${path}`, { headers });
+    socket.once("message", (data) => resolve({ socket, first: JSON.parse(String(data)) as Record<string, unknown> }));
+    socket.once("unexpected-response", (_request, response) => {
+      resolve({ status: response.statusCode ?? 0 });
+      response.resume();
+    });
+    socket.once("error", reject);
+  });
+}
+
+/** The socket of an upgrade that must succeed. */
+async function connected(path: string, headers: Record<string, string>) {
+  const result = await connect(path, headers);
+  if (!("socket" in result)) throw new Error(`upgrade answered ${result.status}`);
+  return result;
+}
+
 describe("WebSocket upgrades", () => {
   beforeEach(async () => {
     await start(upstream.url, 30);
   });
-
-  function connect(path: string, headers: Record<string, string>): Promise<{ socket: WebSocket; first: Record<string, unknown> } | { status: number }> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`${origin.replace("http:", "ws:")}${path}`, { headers });
-      socket.once("message", (data) => resolve({ socket, first: JSON.parse(String(data)) as Record<string, unknown> }));
-      socket.once("unexpected-response", (_request, response) => {
-        resolve({ status: response.statusCode ?? 0 });
-        response.resume();
-      });
-      socket.once("error", reject);
-    });
-  }
 
   it("a fully signed-in upgrade is proxied with X-Gatehouse-User and without gatehouse's cookies, and echoes", async () => {
     const client = await signedIn();
@@ -217,5 +224,88 @@ describe("WebSocket upgrades", () => {
     const result = await connect("/live", {});
     expect(result).toEqual({ status: 401 });
     expect(upstream.seen).toHaveLength(0);
+  });
+});
+
+describe("WebSocket upgrades carry none of the client's identity or path-override headers (review F8)", () => {
+  beforeEach(async () => {
+    await start(upstream.url, 30);
+  });
+
+  it("a public path's upgrade reaches the app without X-Original-URL, Remote-User, X-Gatehouse-User and the like, in any spelling", async () => {
+    const injected = {
+      "X-Original-URL": "/admin",
+      x_rewrite_url: "/admin",
+      "Remote-User": "admin",
+      "X-Forwarded-User": "admin",
+      "X-Auth-Request-User": "admin",
+      X_Gatehouse_User: "admin",
+      "X-Gatehouse-Groups": "admins",
+      "True-Client-IP": "203.0.113.66",
+      "X-Forwarded-Prefix": "/admin",
+    };
+    const { socket, first } = await connected("/static/live", { ...injected, "x-app-theme": "dark" });
+    const headers = first["headers"] as Record<string, string>;
+    expect(headers["x-app-theme"], "control: the app's own headers pass").toBe("dark");
+    for (const name of Object.keys(headers)) expect(Object.keys(injected).map((n) => n.toLowerCase()), name).not.toContain(name);
+    expect(JSON.stringify(headers)).not.toMatch(/admin|203\.0\.113\.66/);
+    socket.close();
+  });
+});
+
+describe("an open WebSocket ends with its session (review F10: a proxied socket outlived sign-out)", () => {
+  const RECHECK_MS = 100;
+  /** Generous for a loaded machine; without the recheck the socket never closes at all. */
+  const CLOSES_WITHIN_MS = 3_000;
+
+  beforeEach(async () => {
+    await start(upstream.url, 30, RECHECK_MS);
+  });
+
+  function closedWithin(socket: WebSocket, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) return resolve(true);
+      const timer = setTimeout(() => resolve(false), ms);
+      socket.once("close", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  async function echoes(socket: WebSocket): Promise<boolean> {
+    const echo = new Promise<string>((resolve) => socket.once("message", (data) => resolve(String(data))));
+    socket.send("still there?");
+    return (await echo) === "still there?";
+  }
+
+  async function upstreamSocketsClosed(): Promise<boolean> {
+    for (const deadline = Date.now() + CLOSES_WITHIN_MS; Date.now() < deadline; ) {
+      if (upstream.openSockets() === 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return false;
+  }
+
+  it("signing out from another request closes the socket, and its upstream side, within the recheck interval", async () => {
+    const client = await signedIn();
+    const { socket } = await connected("/live", { cookie: cookieHeader(client) });
+    expect(await echoes(socket)).toBe(true);
+    expect(upstream.openSockets()).toBe(1);
+    await client.get(`${PREFIX}/logout`);
+    expect((await client.post(`${PREFIX}/logout`, {})).statusCode).toBe(303);
+    expect(await closedWithin(socket, CLOSES_WITHIN_MS), "the client's socket closed").toBe(true);
+    expect(await upstreamSocketsClosed(), "the upstream's socket closed").toBe(true);
+  });
+
+  it("stays open while the session lives, and its checks do not keep the session alive: it closes at the idle timeout", async () => {
+    const client = await signedIn();
+    const { socket } = await connected("/live", { cookie: cookieHeader(client) });
+    t.clock.advanceSeconds(20 * 60);
+    expect(await closedWithin(socket, RECHECK_MS * 5), "20 minutes idle, several checks later").toBe(false);
+    expect(await echoes(socket)).toBe(true);
+    // 31 minutes after the session's last request: past the 30-minute idle timeout (R35).
+    t.clock.advanceSeconds(11 * 60);
+    expect(await closedWithin(socket, CLOSES_WITHIN_MS)).toBe(true);
   });
 });

@@ -103,7 +103,7 @@ describe("forward-auth mode", () => {
 
   it("ignores X-Forwarded-Uri and X-Original-URI from a peer that is not a trusted proxy", async () => {
     t = await build();
-    const res = await verify(t.client(), STRANGER, { "x-forwarded-uri": "/static/app.css", "x-original-uri": "/healthz" });
+    const res = await verify(t.client(), STRANGER, { "x-forwarded-uri": "/static/app.css", "x-original-uri": "/static/app.css" });
     expect(res.statusCode).toBe(401);
     expect(signInLink(res.body)).toBe(`${PREFIX}/login?next=${encodeURIComponent("/")}`);
   });
@@ -125,6 +125,57 @@ describe("forward-auth mode", () => {
     expect((await client.get("/app/x")).statusCode).toBe(404);
     const post = await client.request({ method: "POST", url: "/app/x", payload: '{"a":1}', headers: { "content-type": "application/json" } });
     expect(post.statusCode).toBe(404);
+  });
+});
+
+describe("an original URI named two ways is refused, never 200 (review F4: nginx passes the client's X-Forwarded-Uri)", () => {
+  const build = () => buildGatewayApp({ publicPaths: ["/static/*"], trustedProxies: ["10.0.0.0/24"] });
+  /** nginx's auth_request example sets X-Original-URI; the client adds another header naming a public path. */
+  const SMUGGLED: Record<string, string | string[]>[] = [
+    { "x-original-uri": "/private", "x-forwarded-uri": "/static/app.css" },
+    { "x-forwarded-uri": "/private", "x-original-uri": "/static/app.css" },
+    { "x-original-uri": "/private", "x-original-url": "/static/app.css" },
+    { "x-forwarded-uri": ["/private", "/static/app.css"] },
+    { "x-original-uri": "/private", x_forwarded_uri: "/static/app.css" },
+    { "x-original-uri": "/static/app.css", "x-forwarded-uri": "/static/app.css?v=2" },
+  ];
+
+  it("an anonymous visitor gets 401 with the sign-in link to next=/, whichever header names the public path", async () => {
+    t = await build();
+    for (const headers of SMUGGLED) {
+      const res = await verify(t.client(), PROXY, headers as Record<string, string>);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(401);
+      expect(signInLink(res.body), JSON.stringify(headers)).toBe(`${PREFIX}/login?next=%2F`);
+      expect(res.headers["x-gatehouse-login"]).toBe(`${PREFIX}/login?next=%2F`);
+    }
+  });
+
+  it("a fully signed-in user gets 403 with a page saying why, and no X-Gatehouse-User", async () => {
+    t = await build();
+    const client = t.client();
+    await enrollThroughGateway(t, client, "alice");
+    for (const headers of SMUGGLED) {
+      const res = await verify(client, PROXY, headers as Record<string, string>);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(res.headers["x-gatehouse-user"]).toBeUndefined();
+      expect(res.headers["cache-control"]).toBe("no-store");
+      expect(res.body).toContain("names two different addresses");
+    }
+    // From a peer that is not a trusted proxy too: the headers are not believed, and still refused.
+    expect((await verify(client, STRANGER, SMUGGLED[0] as Record<string, string>)).statusCode).toBe(403);
+  });
+
+  it("copies that agree are one original URI: the public path passes, and a signed-in user's private path too", async () => {
+    t = await build();
+    const same = { "x-original-uri": "/static/app.css", "x-forwarded-uri": "/static/app.css", "x-original-url": "/static/app.css" };
+    expect((await verify(t.client(), PROXY, same)).statusCode).toBe(200);
+    const repeated = await verify(t.client(), PROXY, { "x-forwarded-uri": ["/static/app.css", "/static/app.css"] } as unknown as Record<string, string>);
+    expect(repeated.statusCode).toBe(200);
+    const client = t.client();
+    await enrollThroughGateway(t, client, "alice");
+    const signedIn = await verify(client, PROXY, { "x-original-uri": "/private?a=1", "x-forwarded-uri": "/private?a=1" });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.headers["x-gatehouse-user"]).toBe("alice");
   });
 });
 

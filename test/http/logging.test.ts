@@ -3,6 +3,8 @@
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, type TestApp, type TestClient } from "../support/app.js";
+import { buildGatewayApp, enrollThroughGateway } from "../support/gateway.js";
+import { startUpstream } from "../support/upstream.js";
 import {
   codeAt,
   csrfTokensIn,
@@ -186,5 +188,37 @@ describe("security events in the log (R53)", () => {
 
   it("records turning two-factor sign-in on", () => {
     expect(eventLines()).toMatch(/(two[-_ ]?factor|2fa|totp)[-_ ]?(enabled|enrolled|activated|on)/i);
+  });
+});
+
+describe("query strings stay out of the log (review F9: upstream reset tokens and API keys were logged)", () => {
+  /** Proxies a private and a public URL with secrets in their queries; returns the whole log. */
+  async function logOfProxiedSecrets(level: string): Promise<string> {
+    const upstream = await startUpstream();
+    const log: string[] = [];
+    const t = await buildGatewayApp({
+      upstream: upstream.url,
+      publicPaths: ["/static/*"],
+      overrides: { logger: pino({ level }, { write: (line: string) => log.push(line) }) },
+    });
+    try {
+      const client = t.client();
+      await enrollThroughGateway(t, client, "alice");
+      expect((await client.get("/private?reset_token=SECRET456")).statusCode).toBe(200);
+      expect((await t.client().get("/static/x?api_key=SECRET123")).statusCode).toBe(200);
+      expect((await t.client().get("/.gatehouse/login?next=%2Fprivate%3Fcode%3DSECRET789")).statusCode).toBe(200);
+    } finally {
+      await t.close();
+      await upstream.close();
+    }
+    return log.join("");
+  }
+
+  it.each(["info", "trace"])("at %s, a proxied GET /private?reset_token=... and a public /static/x?api_key=... log their paths, never the query", async (level) => {
+    const text = await logOfProxiedSecrets(level);
+    expect(text, "control: the request lines are there").toContain('"/private"');
+    expect(text).toContain('"/static/x"');
+    expect(text).toContain('"/.gatehouse/login"');
+    for (const secret of ["SECRET456", "SECRET123", "SECRET789", "reset_token", "api_key"]) expect(text).not.toContain(secret);
   });
 });
