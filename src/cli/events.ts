@@ -49,7 +49,13 @@ const events: Command = {
     writeOut(
       formatTable(
         ["TIME", "EVENT", "USER", "FROM", "DETAIL"],
-        listed.map((e) => [formatTime(Date.parse(e.at)), e.type, e.username ?? "-", e.clientAddress ?? e.userAgent ?? "-", formatDetail(e.detail)]),
+        listed.map((e) => [
+          formatTime(Date.parse(e.at)),
+          e.count > 1 ? `${e.type} (${e.count} attempts)` : e.type,
+          e.username ?? "-",
+          e.clientAddress ?? e.userAgent ?? "-",
+          formatDetail(e.detail),
+        ]),
       ),
     );
   },

@@ -1,28 +1,42 @@
-import type { Kysely } from "kysely";
-import type { EventStore, SecurityEventType } from "../core/ports.js";
+import { sql, type Kysely } from "kysely";
+import type { EventStore, SecurityEventType, StoredEvent } from "../core/ports.js";
 import { precompile } from "./precompiled.js";
 import type { Database } from "./schema.js";
 
 export function createEventStore(db: Kysely<Database>): EventStore {
+  const row = (event: StoredEvent) => ({
+    id: event.id,
+    at: event.at,
+    type: event.type,
+    user_id: event.userId,
+    client_address: event.clientAddress,
+    user_agent: event.userAgent,
+    detail: JSON.stringify(event.detail),
+  });
   // Every sign-in step appends events: compiled once (precompiled.ts).
   const append = precompile(
     db,
     7,
     (id: string, at: number, type: string, userId: string | null, clientAddress: string | null, userAgent: string | null, detail: string) =>
-      db.insertInto("events").values({
-        id,
-        at,
-        type,
-        user_id: userId,
-        client_address: clientAddress,
-        user_agent: userAgent,
-        detail,
-      }),
+      db.insertInto("events").values({ id, at, type, user_id: userId, client_address: clientAddress, user_agent: userAgent, detail }),
   );
 
   return {
     async appendEvent(event) {
-      await append(event.id, event.at, event.type, event.userId, event.clientAddress, event.userAgent, JSON.stringify(event.detail));
+      const { id, at, type, user_id, client_address, user_agent, detail } = row(event);
+      await append(id, at, type, user_id, client_address, user_agent, detail);
+    },
+
+    async countEvent(event) {
+      // One statement on both dialects: the insert or the increment happens, never a unique
+      // violation between two writers of the same row.
+      const { repeat_count } = await db
+        .insertInto("events")
+        .values(row(event))
+        .onConflict((oc) => oc.column("id").doUpdateSet({ repeat_count: sql`events.repeat_count + 1` }))
+        .returning("repeat_count")
+        .executeTakeFirstOrThrow();
+      return Number(repeat_count);
     },
 
     async listEvents({ userId, since, limit }) {
@@ -38,6 +52,7 @@ export function createEventStore(db: Kysely<Database>): EventStore {
         clientAddress: row.client_address,
         userAgent: row.user_agent,
         detail: JSON.parse(row.detail) as Record<string, string | number | boolean>,
+        count: Number(row.repeat_count),
       }));
     },
   };

@@ -200,9 +200,10 @@ export function recordsConformance(stores: () => [Store, Store]): void {
           clientAddress: "203.0.113.9",
           userAgent: "Firefox",
           detail: { left: 9, viaRecovery: true, method: "code" },
+          count: 1,
         },
-        { id: randomUUID(), at: T0 + SECOND, type: "signed-out", userId, clientAddress: null, userAgent: null, detail: {} },
-        { id: randomUUID(), at: T0 + 2 * SECOND, type: "password-rejected", userId: null, clientAddress: null, userAgent: null, detail: {} },
+        { id: randomUUID(), at: T0 + SECOND, type: "signed-out", userId, clientAddress: null, userAgent: null, detail: {}, count: 1 },
+        { id: randomUUID(), at: T0 + 2 * SECOND, type: "password-rejected", userId: null, clientAddress: null, userAgent: null, detail: {}, count: 1 },
       ];
       for (const event of events) await a.events.appendEvent(event);
       const [first, second, third] = events as [StoredEvent, StoredEvent, StoredEvent];
