@@ -72,6 +72,7 @@ async function buildInstallation(services: Services) {
   const carol = await services.accounts.register("carol", PASSWORD, AS_ADMIN);
   await services.twoFactor.currentEnrollment(carol.id, "carol", consoleEnrollment(carol.id)); // shown, never confirmed: pending
   await services.invitations.issue("dave", 7, CLI_ORIGIN); // an open invitation
+  await services.store.groups.setGroups(alice.id, ["admins", "ops"]); // user_groups
   Object.assign(known, { aliceId: alice.id, secret: view.secretBase32, codes, deviceToken, sessionToken });
 }
 
