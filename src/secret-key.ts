@@ -12,7 +12,7 @@
 //                        running on it sealed after the rotation's last pass.
 // With GATEHOUSE_SECRET_KEY, GATEHOUSE_PREVIOUS_SECRET_KEYS plays the part of the two extra files.
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "./config.js";
 
@@ -57,15 +57,32 @@ function syncDirectory(dir: string): void {
   }
 }
 
+/**
+ * Creates `path` with a new key unless it exists. The key is written and synced under a name of
+ * its own, then linked into place: the key file appears complete or not at all, so a process
+ * starting at the same moment never reads it empty or half-written (review F10). link, unlike
+ * rename, fails with EEXIST instead of replacing a key another process linked first; that process
+ * won, and its key is the one everybody loads. A crash leaves only an unused temporary file,
+ * whose unique name no later start collides with.
+ */
+function createKeyFileOnce(dataDir: string, path: string): void {
+  if (existsSync(path)) return;
+  const temporary = join(dataDir, `${KEY_FILE_NAME}.${process.pid}-${randomBytes(8).toString("hex")}.tmp`);
+  writeNewFileSynced(temporary, `${generateMasterSecret()}\n`);
+  try {
+    linkSync(temporary, path);
+    syncDirectory(dataDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
+}
+
 export function loadMasterSecret(secretKey: string | undefined, dataDir: string): Uint8Array {
   if (secretKey !== undefined) return new Uint8Array(Buffer.from(secretKey, "utf8"));
   const path = join(dataDir, KEY_FILE_NAME);
-  try {
-    // "wx": never overwrite an existing key, even if two processes start at once.
-    writeNewFileSynced(path, `${generateMasterSecret()}\n`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
+  createKeyFileOnce(dataDir, path);
   return readKeyFile(path);
 }
 

@@ -1,11 +1,12 @@
 // The key ring the server loads during and after a rotation (src/secret-key.ts): the current key
 // first (it seals, also mid-rotation), then the next and previous keys (they only open).
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { finishKeyFileRotation, loadMasterSecrets, prepareNextKeyFile } from "../../src/secret-key.js";
+import { Worker } from "node:worker_threads";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { finishKeyFileRotation, loadMasterSecret, loadMasterSecrets, prepareNextKeyFile } from "../../src/secret-key.js";
 
 const text = (key: Uint8Array) => Buffer.from(key).toString("utf8");
 
@@ -46,3 +47,90 @@ describe("the key ring from the data folder", () => {
     expect(existsSync(join(dir, "secret.key"))).toBe(false);
   });
 });
+
+/** Workers loading the TypeScript sources through tsx, each held at `gate` until it opens; see key-file-worker.ts. */
+function startKeyWorkers(count: number, gate: SharedArrayBuffer, slowWriteMs: number): Promise<Worker[]> {
+  const script = new URL("./key-file-worker.ts", import.meta.url).href;
+  const bootstrap = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); })`;
+  return Promise.all(
+    Array.from({ length: count }, () => {
+      const worker = new Worker(bootstrap, { eval: true, workerData: { gate, slowWriteMs } });
+      return new Promise<Worker>((resolve, reject) => {
+        worker.once("error", reject);
+        worker.once("message", () => resolve(worker));
+      });
+    }),
+  );
+}
+
+/** One message of the given round from `worker`, matching `wanted`. */
+function nextMessage<T>(worker: Worker, wanted: (message: Record<string, unknown>) => boolean): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (message: Record<string, unknown>) => {
+      if (!wanted(message)) return;
+      worker.off("message", listener);
+      resolve(message as T);
+    };
+    worker.on("message", listener);
+  });
+}
+
+// Review F10: a process starting while another one creates secret.key could read it empty or
+// half-written and stop ("holds a key shorter than 32 bytes"), or worse, go on with a truncated key.
+describe("processes starting at once on an empty data folder (key file created atomically)", () => {
+  const WORKERS = 6;
+  const ROUNDS = 5;
+  const gate = new SharedArrayBuffer(4);
+  let workers: Worker[] = [];
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    workers = await startKeyWorkers(WORKERS, gate, 50);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it(`${WORKERS} at once, ${ROUNDS} times: every one loads the same complete key, and no temporary file is left`, async () => {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const dir = await mkdtemp(join(tmpdir(), "gatehouse-key-race-"));
+      dirs.push(dir);
+      const ready = workers.map((worker) => nextMessage(worker, (m) => m.ready === round));
+      const results = workers.map((worker) => nextMessage<{ key?: string; error?: string }>(worker, (m) => m.round === round));
+      for (const worker of workers) worker.postMessage({ round, dir });
+      await Promise.all(ready);
+      Atomics.store(new Int32Array(gate), 0, round);
+      Atomics.notify(new Int32Array(gate), 0);
+      const loaded = await Promise.all(results);
+      const onDisk = (await readFile(join(dir, "secret.key"), "utf8")).trim();
+      expect(Buffer.byteLength(onDisk)).toBeGreaterThanOrEqual(32);
+      expect(loaded).toEqual(Array.from({ length: WORKERS }, () => ({ round, key: onDisk })));
+      expect(await readdir(dir)).toEqual(["secret.key"]);
+    }
+  });
+});
+
+describe("a temporary key file left by a process that stopped while creating the key", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "gatehouse-keys-"));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("does not stop the next start, which creates a complete key of its own", async () => {
+    await writeFile(join(dir, "secret.key.1234-0011223344556677.tmp"), "half-writ", { mode: 0o600 });
+    await writeFile(join(dir, "secret.key.tmp"), "", { mode: 0o600 });
+    const key = Buffer.from(loadMasterSecret(undefined, dir)).toString("utf8");
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await readFile(join(dir, "secret.key"), "utf8")).trim()).toBe(key);
+    expect((await stat(join(dir, "secret.key"))).mode & 0o777).toBe(0o600);
+  });
+
+  it("is ignored when the key exists: the existing key is loaded unchanged", async () => {
+    const existing = "k".repeat(43);
+    await writeFile(join(dir, "secret.key"), `${existing}\n`, { mode: 0o600 });
+    await writeFile(join(dir, "secret.key.1234-0011223344556677.tmp"), "other", { mode: 0o600 });
+    expect(Buffer.from(loadMasterSecret(undefined, dir)).toString("utf8")).toBe(existing);
+  });
+});
+
