@@ -76,21 +76,21 @@ describe("deploy/traefik/gatehouse.yml, as Traefik reads it", () => {
     return auths[0] as ForwardAuth;
   }
 
-  it("guards the app with a forwardAuth on gatehouse's verify endpoint, copying X-Gatehouse-User", () => {
+  it("guards the app with a forwardAuth on gatehouse's verify endpoint, copying X-Gatehouse-User and X-Gatehouse-Groups", () => {
     const appRouters = Object.values(conf.http.routers).filter((router) => (router.middlewares ?? []).length > 0);
     expect(appRouters).toHaveLength(1);
     const auth = forwardAuthOf(appRouters[0] as Router);
     expect(new URL(auth.address).pathname).toBe(`${PREFIX}/auth/verify`);
-    expect(auth.authResponseHeaders).toEqual(["X-Gatehouse-User"]);
+    expect(auth.authResponseHeaders).toEqual(["X-Gatehouse-User", "X-Gatehouse-Groups"]);
     expect(auth.trustForwardHeader).toBe(true);
   });
 
-  it("removes a client's X_Gatehouse_User, which WSGI apps would read as X-Gatehouse-User", () => {
+  it("removes a client's X_Gatehouse_User and X_Gatehouse_Groups, which WSGI apps would read as the identity headers", () => {
     const app = Object.values(conf.http.routers).find((router) => (router.middlewares ?? []).length > 0) as Router;
     const removed = (app.middlewares ?? []).flatMap((name) =>
       Object.entries(conf.http.middlewares[name]?.headers?.customRequestHeaders ?? {}).filter(([, value]) => value === ""),
     );
-    expect(removed.map(([header]) => header)).toEqual(["X_Gatehouse_User"]);
+    expect(removed.map(([header]) => header)).toEqual(["X_Gatehouse_User", "X_Gatehouse_Groups"]);
   });
 
   it("routes /.gatehouse to the same gatehouse the middleware asks, without the middleware", () => {
