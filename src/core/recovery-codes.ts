@@ -1,5 +1,5 @@
 // Recovery codes (R18): 10 per activation, each 10 Crockford Base32 characters = 50 bits from
-// the CSPRNG, shown once as "XXXXX-XXXXX". Stored only as password hashes (R19, see password.ts).
+// the CSPRNG, shown once as "XXXXX-XXXXX". Stored only as keyed hashes (R19, recovery-code-hash.ts).
 import type { RandomSource } from "./ports.js";
 
 export const RECOVERY_CODE_COUNT = 10;

@@ -120,7 +120,8 @@ describe("normalizeRecoveryCode", () => {
   });
 });
 
-describe("recovery code hashing (R19)", () => {
+// Codes issued before keyed hashes (review F6) are Argon2id hashes, still verified as such.
+describe("recovery codes stored as Argon2id hashes before keyed hashes (R19)", () => {
   const hasher = createPasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
 
   it("R19: verifies a typed variant of a code against the Argon2id hash of its normalized form", async () => {
