@@ -31,6 +31,8 @@ export interface UpstreamView {
   forwardedHost: string | null;
   cookieNames: string[];
   cookieHeader: string | null;
+  /** Every header name the app received, lowercased, with "-" (WSGI reads "_" the same). */
+  headerNames: string[];
   body: string;
 }
 

@@ -71,6 +71,23 @@ describe("gatehouse as nginx's auth_request in front of a Flask app, signed in t
 
   journey.defineForgedUserReplaced();
 
+  step("a client's Remote-User, X-Rewrite-URL, True-Client-IP and the like never reach the app (review F8)", async () => {
+    const injected = {
+      "Remote-User": "admin",
+      "X-Forwarded-User": "admin",
+      "X-Auth-Request-User": "admin",
+      "X-Rewrite-URL": "/admin",
+      "X-Forwarded-Prefix": "/admin",
+      "True-Client-IP": "203.0.113.66",
+      "X-Real-IP": "203.0.113.66",
+      Forwarded: "for=203.0.113.66",
+    };
+    const seen = await journey.askUpstream("/whoami.json?probe=injected", { ...injected, "X-App-Probe": "1" });
+    expect(seen.user).toBe(username);
+    expect(seen.headerNames, "control: the client's other headers pass").toContain("x-app-probe");
+    for (const name of Object.keys(injected)) expect(seen.headerNames, name).not.toContain(name.toLowerCase());
+  });
+
   step("without a session, a forged X-Gatehouse-User is sent to sign in and never reaches the app", async () => {
     const marker = `forged-${randomBytes(4).toString("hex")}`;
     // Not fetch: it sends its own Sec-Fetch-Mode (cors).
