@@ -21,6 +21,8 @@
 // - A statement that fails (a unique violation) undoes only itself, as SQLite does inside any
 //   transaction. A batch SQLite rolled back as a whole (disk full, I/O error), or whose COMMIT
 //   failed, fails every settle function watching since before it: those answers become 503.
+// - When the ROLLBACK of a lost batch fails too, every statement answers STORE_UNAVAILABLE until a
+//   ROLLBACK, tried again before each, succeeds: no read sees the lost writes meanwhile.
 // - Other processes (the CLI) see the write lock held only from a batch's first write to its
 //   COMMIT, in the same turn; they wait for it through busy_timeout as before.
 import {
@@ -115,6 +117,12 @@ class GroupCommitDriver implements Driver {
   /** Settles when the Kysely transaction that has the connection ends; undefined when none has. */
   #transactionEnded: Promise<void> | undefined;
   #endTransaction: (() => void) | undefined;
+  /**
+   * A lost batch's ROLLBACK failed too (review S1): the connection is still inside that
+   * transaction. Its reads would see the lost writes and every BEGIN would fail ("cannot start a
+   * transaction within a transaction"), so no statement runs until a ROLLBACK succeeds.
+   */
+  #rollbackOwed = false;
 
   constructor(
     private readonly database: GroupCommitDatabase,
@@ -136,6 +144,7 @@ class GroupCommitDriver implements Driver {
     while (this.#transactionEnded !== undefined) await this.#transactionEnded;
     this.#transactionEnded = new Promise((resolve) => (this.#endTransaction = resolve));
     try {
+      this.#assertOutOfLostBatch();
       await this.#openBatch();
       this.database.exec(`SAVEPOINT ${SAVEPOINT}`);
     } catch (error) {
@@ -187,6 +196,7 @@ class GroupCommitDriver implements Driver {
       // Checked right before the statement runs (see #transactionFree): a statement run inside
       // another caller's transaction would be undone by its ROLLBACK TO.
       while (this.#transactionEnded !== undefined) await this.#transactionEnded;
+      this.#assertOutOfLostBatch();
       if (statement.readonly || this.#batchOpen) return this.#execute<R>(statement, query);
       await this.#openBatch();
     }
@@ -290,16 +300,29 @@ class GroupCommitDriver implements Driver {
         this.database.exec("COMMIT");
       } catch {
         this.#lostBatches++;
-        try {
-          if (this.database.inTransaction) this.database.exec("ROLLBACK");
-        } catch {
-          // SQLite rolls back an unfinished transaction itself when the file is next opened.
-        }
+        this.#rollBackLostBatch();
       }
     }
     const waiting = this.#nextCommit;
     this.#nextCommit = undefined;
     waiting?.resolve();
+  }
+
+  /** Leaves the lost batch's transaction if SQLite has not already; false while it cannot. */
+  #rollBackLostBatch(): boolean {
+    try {
+      if (this.database.inTransaction) this.database.exec("ROLLBACK");
+      this.#rollbackOwed = false;
+    } catch {
+      // An I/O fault may pass: the ROLLBACK is tried again before the next statement.
+      this.#rollbackOwed = this.database.inTransaction;
+    }
+    return !this.#rollbackOwed;
+  }
+
+  /** Refuses (STORE_UNAVAILABLE) while the connection is stuck inside a lost batch. */
+  #assertOutOfLostBatch(): void {
+    if (this.#rollbackOwed && !this.#rollBackLostBatch()) throw batchLost("a lost transaction could not be rolled back");
   }
 
   #loseBatch(): void {

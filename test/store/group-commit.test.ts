@@ -34,6 +34,8 @@ interface Opened {
   execs: string[];
   /** Makes the next COMMIT fail as a full disk would, before SQLite sees it. */
   failNextCommit(): void;
+  /** Makes the next `count` ROLLBACKs fail as an I/O error would, before SQLite sees them. */
+  failRollbacks(count: number): void;
 }
 
 /** A group-committing Kysely on `file`, as openSQLiteStore builds it, with exec observed. */
@@ -44,12 +46,17 @@ async function open(file: string): Promise<Opened> {
   raw.pragma("synchronous = FULL");
   const execs: string[] = [];
   let commitFailure = false;
+  let rollbackFailures = 0;
   const observed: GroupCommitDatabase = {
     exec(text) {
       execs.push(text);
       if (text === "COMMIT" && commitFailure) {
         commitFailure = false;
         throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+      }
+      if (text === "ROLLBACK" && rollbackFailures > 0) {
+        rollbackFailures--;
+        throw Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" });
       }
       return raw.exec(text);
     },
@@ -63,7 +70,13 @@ async function open(file: string): Promise<Opened> {
   await sql`CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)`.execute(db);
   await durability.watch()();
   execs.length = 0;
-  return { db, durability, execs, failNextCommit: () => (commitFailure = true) };
+  return {
+    db,
+    durability,
+    execs,
+    failNextCommit: () => (commitFailure = true),
+    failRollbacks: (count) => (rollbackFailures = count),
+  };
 }
 
 /** What another connection (another process) sees: only committed rows. */
@@ -180,6 +193,55 @@ describe("group commit", () => {
     await insert(db, "after");
     await later();
     expect(committedBodies(file)).toEqual(["after", "kept-before"]);
+  });
+
+  // Review S1: the connection stayed inside the lost transaction, so its reads saw the lost
+  // writes (a used code, a throttle reset, a session) and every later BEGIN failed with "cannot
+  // start a transaction within a transaction", a 500 for every write until a restart.
+  describe("a lost batch whose ROLLBACK fails too", () => {
+    const bodies = async (db: Kysely<TestDB>) => (await db.selectFrom("notes").select("body").orderBy("body").execute()).map((r) => r.body);
+
+    it("S1: later reads do not see the lost write, and a later write commits", async () => {
+      const file = await scratchFile();
+      const { db, durability, failNextCommit, failRollbacks } = await open(file);
+      await insert(db, "kept-before");
+      await durability.watch()();
+
+      const watching = durability.watch();
+      failNextCommit();
+      failRollbacks(1);
+      await insert(db, "lost");
+      await expect(watching()).rejects.toMatchObject({ code: ErrorCode.STORE_UNAVAILABLE });
+
+      expect(await bodies(db)).toEqual(["kept-before"]);
+      const later = durability.watch();
+      await insert(db, "after");
+      await later();
+      expect(await bodies(db)).toEqual(["after", "kept-before"]);
+      expect(committedBodies(file)).toEqual(["after", "kept-before"]);
+    });
+
+    it("S1: while the ROLLBACK keeps failing, every read, write and transaction answers STORE_UNAVAILABLE, then work resumes", async () => {
+      const file = await scratchFile();
+      const { db, durability, failNextCommit, failRollbacks } = await open(file);
+      const watching = durability.watch();
+      failNextCommit();
+      failRollbacks(4);
+      await insert(db, "lost");
+      await expect(watching()).rejects.toMatchObject({ code: ErrorCode.STORE_UNAVAILABLE });
+
+      const unavailable = { code: ErrorCode.STORE_UNAVAILABLE };
+      await expect(bodies(db)).rejects.toMatchObject(unavailable);
+      await expect(insert(db, "refused")).rejects.toMatchObject(unavailable);
+      await expect(db.transaction().execute((tx) => insert(tx, "refused-in-transaction"))).rejects.toMatchObject(unavailable);
+
+      // The fault has passed: the next statement's ROLLBACK succeeds, and the lost write is gone.
+      expect(await bodies(db)).toEqual([]);
+      const later = durability.watch();
+      await insert(db, "after");
+      await later();
+      expect(committedBodies(file)).toEqual(["after"]);
+    });
   });
 
   it("waits for another connection's write lock without blocking the event loop, then commits", async () => {
