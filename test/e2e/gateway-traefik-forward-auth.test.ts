@@ -86,12 +86,27 @@ describe("deploy/traefik/gatehouse.yml, as Traefik reads it", () => {
   });
 
   it("removes a client's X_Gatehouse_User and X_Gatehouse_Groups, which WSGI apps would read as the identity headers", () => {
-    const app = Object.values(conf.http.routers).find((router) => (router.middlewares ?? []).length > 0) as Router;
-    const removed = (app.middlewares ?? []).flatMap((name) =>
-      Object.entries(conf.http.middlewares[name]?.headers?.customRequestHeaders ?? {}).filter(([, value]) => value === ""),
-    );
-    expect(removed.map(([header]) => header)).toEqual(["X_Gatehouse_User", "X_Gatehouse_Groups"]);
+    expect(removedByAppRouter()).toEqual(expect.arrayContaining(["X_Gatehouse_User", "X_Gatehouse_Groups"]));
   });
+
+  it("removes a client's identity, path-override and client-address headers, also with _ for - (review F8)", () => {
+    const removed = removedByAppRouter();
+    for (const name of ["Remote-User", "Remote-Groups", "Remote-Email", "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups", "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups", "X-Original-URL", "X-Rewrite-URL"]) {
+      expect(removed, name).toContain(name);
+      expect(removed, name).toContain(name.replaceAll("-", "_"));
+    }
+    for (const name of ["True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "Forwarded", "X-Original-URI"]) expect(removed, name).toContain(name);
+  });
+
+  /** The headers an empty customRequestHeaders value removes on the app's router. */
+  function removedByAppRouter(): string[] {
+    const app = Object.values(conf.http.routers).find((router) => (router.middlewares ?? []).length > 0) as Router;
+    return (app.middlewares ?? []).flatMap((name) =>
+      Object.entries(conf.http.middlewares[name]?.headers?.customRequestHeaders ?? {})
+        .filter(([, value]) => value === "")
+        .map(([header]) => header),
+    );
+  }
 
   it("routes /.gatehouse to the same gatehouse the middleware asks, without the middleware", () => {
     const entries = Object.entries(conf.http.routers);
