@@ -11,10 +11,10 @@ const groups: Command = {
   positionals: ["NAME", "[GROUP...]"],
   summary: "Set a user's groups to exactly those listed (none: no groups).",
   details:
-    `A group name is ${GROUP_NAME_RULE}; names compare exactly\n` +
-    "(Admins is not admins). The gateway's access rules (GATEHOUSE_ACCESS_RULES) let groups\n" +
-    "through, and the app receives them as X-Gatehouse-Groups, from the user's next request on.\n" +
-    "gatehouse user show NAME lists them.",
+    `A group name is ${GROUP_NAME_RULE};\n` +
+    "names compare exactly (Admins is not admins). The gateway's access rules\n" +
+    "(GATEHOUSE_ACCESS_RULES) let groups through, and the app receives them as\n" +
+    "X-Gatehouse-Groups, from the user's next request on. gatehouse user show NAME lists them.",
   async run({ positionals: [name, ...listed] }) {
     // Checked before the database is opened: a bad name changes nothing.
     const bad = listed.find((group) => !isGroupName(group));
