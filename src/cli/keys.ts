@@ -13,8 +13,14 @@
 //
 // The CSRF key derives from the current master key: pages open during the switch get a fresh
 // form on their next submit.
+//
+// Recovery codes are keyed hashes under the key that was current when they were made, and cannot
+// be recomputed under another (the codes are not stored; review F6). They work while their key
+// is in the ring; the rotation reports how many accounts depend on an older key, or on none.
 import { loadConfig, type Config } from "../config.js";
 import { deriveKeys } from "../core/keys.js";
+import type { RecoveryCodeStore } from "../core/ports.js";
+import { recoveryCodeTagPrefix } from "../core/recovery-code-hash.js";
 import { createSealer } from "../core/seal.js";
 import {
   discardNextKeyFile,
@@ -31,6 +37,36 @@ import { resealAllSecrets, type ResealResult } from "./reseal.js";
 
 interface Rotation extends ResealResult {
   keyId: string;
+  recoveryCodes: RecoveryCodeKeys;
+}
+
+/** Accounts whose recovery codes were made under an older key of the ring, or a key outside it. */
+interface RecoveryCodeKeys {
+  olderKey: number;
+  lost: number;
+}
+
+async function recoveryCodeKeys(store: RecoveryCodeStore, ring: Uint8Array[]): Promise<RecoveryCodeKeys> {
+  const [current, ...older] = ring.map((key) => deriveKeys(key).keyId);
+  // Each account's codes are one set, made under one key: the counts add up.
+  const count = (keyId?: string) => store.countAccountsWithUnusedCodes(recoveryCodeTagPrefix(keyId));
+  const underCurrent = await count(current);
+  let olderKey = 0;
+  for (const keyId of older) olderKey += await count(keyId);
+  return { olderKey, lost: (await count()) - underCurrent - olderKey };
+}
+
+function recoveryCodeLines({ olderKey, lost }: RecoveryCodeKeys, keyFile: boolean): string[] {
+  const lines: string[] = [];
+  if (olderKey > 0) {
+    lines.push(
+      `${olderKey} account(s) hold recovery codes made under an older key: they work while it stays in the ring ` +
+        `(${keyFile ? "secret.key.previous, which the next rotation replaces" : "GATEHOUSE_PREVIOUS_SECRET_KEYS"}). ` +
+        "Recovery codes cannot be resealed: ask those users to get new ones at /account before the key goes.",
+    );
+  }
+  if (lost > 0) lines.push(`${lost} account(s) hold recovery codes made under a key no longer in the ring: those codes no longer work; the users need new ones at /account.`);
+  return lines;
 }
 
 /** Reseals under ring[0], records the event, and runs `finish` once every secret is resealed. */
@@ -55,8 +91,13 @@ async function resealUnder(config: Config, ring: Uint8Array[], finish: () => voi
         },
       });
       finish();
+      // The ring servers load from now on: the recovery codes outside its first key depend on an older one.
+      const recoveryCodes = await recoveryCodeKeys(
+        services.store.recoveryCodes,
+        loadMasterSecrets(config.secretKey, config.dataDir, config.previousSecretKeys),
+      );
       await services.events.record({ type: "admin-keys-rotated", origin: CLI_ORIGIN, detail: { keyId, resealed: result.resealed, secrets: result.total } });
-      return { ...result, keyId };
+      return { ...result, keyId, recoveryCodes };
     },
     { masterSecrets: ring },
   );
@@ -86,6 +127,7 @@ async function rotateKeyFile(config: Config): Promise<void> {
       `${resumed ? "finished the interrupted rotation: " : ""}resealed ${rotation.resealed} of ${rotation.total} secrets under the new key ${rotation.keyId}`,
       `${config.dataDir}/secret.key is the new key; ${config.dataDir}/secret.key.previous keeps the old one for servers still running on it.`,
       "Restart the server so that it seals with the new key.",
+      ...recoveryCodeLines(rotation.recoveryCodes, true),
     ].join("\n"),
   );
 }
@@ -100,6 +142,7 @@ async function rotateEnvironmentKey(config: Config): Promise<void> {
       previous
         ? "Every secret now opens with GATEHOUSE_SECRET_KEY alone: once every server runs with it, remove GATEHOUSE_PREVIOUS_SECRET_KEYS."
         : "To change the key itself, run gatehouse keys rotate --to-env for the steps.",
+      ...recoveryCodeLines(rotation.recoveryCodes, false),
     ].join("\n"),
   );
 }

@@ -135,6 +135,8 @@ export interface RecoveryCodeStore {
   consume(codeId: string, now: number): Promise<boolean>;
   /** R22: the new set replaces every previous code, used or not, in one transaction. */
   replaceRecoveryCodes(userId: string, codeHashes: string[], now: number): Promise<void>;
+  /** Key rotation: how many accounts hold unused codes whose stored hash starts with `prefix`. */
+  countAccountsWithUnusedCodes(codeHashPrefix: string): Promise<number>;
 }
 
 export type SessionLevel = "pending" | "full";

@@ -20,6 +20,9 @@ export interface RecoveryCodeKey {
 
 const SCHEME = "hmac-sha256";
 
+/** How every stored tag starts, or every tag of one key: for counting them by key (rotation). */
+export const recoveryCodeTagPrefix = (keyId?: string) => (keyId === undefined ? `${SCHEME}$` : `${SCHEME}$${keyId}$`);
+
 export type StoredCodeCheck = "match" | "no-match" | "legacy";
 
 export interface RecoveryCodeHasher {

@@ -1,11 +1,11 @@
 // The activity log's bounds in the store conformance suite (review F5): a repeated event is one
 // row whose count every writer, on any instance, adds to in one statement; the sweep deletes
-// events past their retention.
+// events past their retention. Also the count of recovery codes by key that rotation reports (F6).
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../src/core/ports.js";
 import { DEFAULT_EVENTS_KEPT_MS, type Store } from "../../src/store/kysely-store.js";
-import { DAY, MINUTE, SECOND, T0 } from "./fixtures.js";
+import { DAY, enrollUser, MINUTE, SECOND, T0 } from "./fixtures.js";
 
 function event(overrides: Partial<StoredEvent> = {}): StoredEvent {
   return {
@@ -64,6 +64,18 @@ export function eventsConformance(stores: () => [Store, Store]): void {
       await a.events.countEvent(recent);
       await b.sweep(T0, 30 * MINUTE, 15 * MINUTE, kept);
       expect(await a.events.listEvents({ limit: 10 })).toEqual([recent]);
+    });
+
+    it("countAccountsWithUnusedCodes counts accounts, not codes, with unused codes under a prefix (key rotation)", async () => {
+      const { user: ann } = await enrollUser(a);
+      const { user: ben } = await enrollUser(a);
+      await a.recoveryCodes.replaceRecoveryCodes(ann.id, ["hmac-sha256$aaaa0001$x", "hmac-sha256$aaaa0001$y"], T0);
+      await a.recoveryCodes.replaceRecoveryCodes(ben.id, ["hmac-sha256$bbbb0002$z", "$argon2id$legacy"], T0);
+      expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$")).toBe(2);
+      expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$aaaa0001$")).toBe(1);
+      const keyed = (await a.recoveryCodes.listUnused(ben.id)).find((r) => r.codeHash.startsWith("hmac"))!;
+      expect(await a.recoveryCodes.consume(keyed.id, T0)).toBe(true);
+      expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$bbbb0002$")).toBe(0);
     });
 
     it("the sweep keeps events 90 days when no retention is given", async () => {
