@@ -58,22 +58,25 @@ function syncDirectory(dir: string): void {
 }
 
 /**
- * Creates `path` with a new key unless it exists. The key is written and synced under a name of
- * its own, then linked into place: the key file appears complete or not at all, so a process
- * starting at the same moment never reads it empty or half-written (review F10). link, unlike
- * rename, fails with EEXIST instead of replacing a key another process linked first; that process
- * won, and its key is the one everybody loads. A crash leaves only an unused temporary file,
- * whose unique name no later start collides with.
+ * Creates the key file `name` with a new key unless it exists; true if this call created it. The
+ * key is written and synced under a name of its own, then linked into place: the key file
+ * appears complete or not at all, so a process starting at the same moment never reads it empty
+ * or half-written (review F10). link, unlike rename, fails with EEXIST instead of replacing a key
+ * another process linked first; that process won, and its key is the one everybody loads. A
+ * crash leaves only an unused temporary file, whose unique name no later start collides with.
  */
-function createKeyFileOnce(dataDir: string, path: string): void {
-  if (existsSync(path)) return;
-  const temporary = join(dataDir, `${KEY_FILE_NAME}.${process.pid}-${randomBytes(8).toString("hex")}.tmp`);
+function createKeyFileOnce(dataDir: string, name: string): boolean {
+  const path = join(dataDir, name);
+  if (existsSync(path)) return false;
+  const temporary = join(dataDir, `${name}.${process.pid}-${randomBytes(8).toString("hex")}.tmp`);
   writeNewFileSynced(temporary, `${generateMasterSecret()}\n`);
   try {
     linkSync(temporary, path);
     syncDirectory(dataDir);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return false;
   } finally {
     unlinkSync(temporary);
   }
@@ -81,9 +84,8 @@ function createKeyFileOnce(dataDir: string, path: string): void {
 
 export function loadMasterSecret(secretKey: string | undefined, dataDir: string): Uint8Array {
   if (secretKey !== undefined) return new Uint8Array(Buffer.from(secretKey, "utf8"));
-  const path = join(dataDir, KEY_FILE_NAME);
-  createKeyFileOnce(dataDir, path);
-  return readKeyFile(path);
+  createKeyFileOnce(dataDir, KEY_FILE_NAME);
+  return readKeyFile(join(dataDir, KEY_FILE_NAME));
 }
 
 /**
@@ -109,14 +111,12 @@ export function loadMasterSecrets(
 
 /**
  * Rotation, first step: the new key is on disk (owner-only, synced) before any secret is sealed
- * under it. A rerun after an interruption finds it and resumes with the same key.
+ * under it, and complete whenever a server starting meanwhile sees it. A rerun after an
+ * interruption finds it and resumes with the same key.
  */
 export function prepareNextKeyFile(dataDir: string): { key: Uint8Array; resumed: boolean } {
-  const path = join(dataDir, NEXT_KEY_FILE_NAME);
-  if (existsSync(path)) return { key: readKeyFile(path), resumed: true };
-  writeNewFileSynced(path, `${generateMasterSecret()}\n`);
-  syncDirectory(dataDir);
-  return { key: readKeyFile(path), resumed: false };
+  const created = createKeyFileOnce(dataDir, NEXT_KEY_FILE_NAME);
+  return { key: readKeyFile(join(dataDir, NEXT_KEY_FILE_NAME)), resumed: !created };
 }
 
 /** Abandons a rotation that resealed nothing (its check found a secret no key opens). */

@@ -76,13 +76,15 @@ function nextMessage<T>(worker: Worker, wanted: (message: Record<string, unknown
 }
 
 // Review F10: a process starting while another one creates secret.key could read it empty or
-// half-written and stop ("holds a key shorter than 32 bytes"), or worse, go on with a truncated key.
-describe("processes starting at once on an empty data folder (key file created atomically)", () => {
+// half-written and stop ("holds a key shorter than 32 bytes"), or worse, go on with a truncated
+// key. The same held for secret.key.next while `gatehouse keys rotate` creates it.
+describe("key files created while other processes start (created atomically)", () => {
   const WORKERS = 6;
   const ROUNDS = 5;
   const gate = new SharedArrayBuffer(4);
-  let workers: Worker[] = [];
   const dirs: string[] = [];
+  let workers: Worker[] = [];
+  let round = 0;
   beforeAll(async () => {
     workers = await startKeyWorkers(WORKERS, gate, 50);
   });
@@ -91,21 +93,48 @@ describe("processes starting at once on an empty data folder (key file created a
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it(`${WORKERS} at once, ${ROUNDS} times: every one loads the same complete key, and no temporary file is left`, async () => {
-    for (let round = 1; round <= ROUNDS; round++) {
-      const dir = await mkdtemp(join(tmpdir(), "gatehouse-key-race-"));
-      dirs.push(dir);
-      const ready = workers.map((worker) => nextMessage(worker, (m) => m.ready === round));
-      const results = workers.map((worker) => nextMessage<{ key?: string; error?: string }>(worker, (m) => m.round === round));
-      for (const worker of workers) worker.postMessage({ round, dir });
-      await Promise.all(ready);
-      Atomics.store(new Int32Array(gate), 0, round);
-      Atomics.notify(new Int32Array(gate), 0);
-      const loaded = await Promise.all(results);
-      const onDisk = (await readFile(join(dir, "secret.key"), "utf8")).trim();
-      expect(Buffer.byteLength(onDisk)).toBeGreaterThanOrEqual(32);
-      expect(loaded).toEqual(Array.from({ length: WORKERS }, () => ({ round, key: onDisk })));
+  /** A fresh data folder, prepared by `setUp`. */
+  async function dataFolder(setUp: (dir: string) => unknown = () => {}) {
+    const dir = await mkdtemp(join(tmpdir(), "gatehouse-key-race-"));
+    dirs.push(dir);
+    await setUp(dir);
+    return dir;
+  }
+
+  /** Worker i runs ops[i] in `dir`, all released at once; returns each one's keys (or error). */
+  async function together(dir: string, ops: ("load" | "prepare-next")[]) {
+    round++;
+    const current = round;
+    const ready = workers.map((worker) => nextMessage(worker, (m) => m.ready === current));
+    const results = workers.map((worker) => nextMessage<{ keys?: string[]; error?: string }>(worker, (m) => m.round === current));
+    workers.forEach((worker, i) => worker.postMessage({ round: current, dir, op: ops[i] }));
+    await Promise.all(ready);
+    Atomics.store(new Int32Array(gate), 0, current);
+    Atomics.notify(new Int32Array(gate), 0);
+    return (await Promise.all(results)).map(({ keys, error }) => keys ?? error);
+  }
+
+  const onDisk = async (dir: string, name: string) => (await readFile(join(dir, name), "utf8")).trim();
+
+  it(`${WORKERS} servers starting at once on an empty folder, ${ROUNDS} times: each loads the same complete key, and no temporary file is left`, async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const dir = await dataFolder();
+      const loaded = await together(dir, Array(WORKERS).fill("load"));
+      const key = await onDisk(dir, "secret.key");
+      expect(Buffer.byteLength(key)).toBeGreaterThanOrEqual(32);
+      expect(loaded).toEqual(Array(WORKERS).fill([key]));
       expect(await readdir(dir)).toEqual(["secret.key"]);
+    }
+  });
+
+  it(`servers starting while a rotation creates secret.key.next, ${ROUNDS} times: each loads [current] or [current, next], never a partial key`, async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const dir = await dataFolder((d) => writeFile(join(d, "secret.key"), `${"c".repeat(43)}\n`, { mode: 0o600 }));
+      const [rotation, ...servers] = await together(dir, ["prepare-next", ...Array(WORKERS - 1).fill("load")]);
+      const next = await onDisk(dir, "secret.key.next");
+      expect(rotation).toEqual([next]);
+      for (const ring of servers) expect([["c".repeat(43)], ["c".repeat(43), next]]).toContainEqual(ring);
+      expect((await readdir(dir)).sort()).toEqual(["secret.key", "secret.key.next"]);
     }
   });
 });
