@@ -2,10 +2,12 @@
 // tutorial's "render the QR code directly to the console"), the key in groups of four and the
 // otpauth URI, reads a code from the authenticator on stdin, confirms, and prints the recovery
 // codes once. The same core path as the web page: the same pending secret until it is confirmed
-// or expires (R24), the same throttle (R10), the same replay guard (R7).
+// or expires (R24), the same throttle (R10), the same replay guard (R7). The console's key is its
+// own: no browser session of the user sees or confirms it.
 import { loadConfig } from "../config.js";
 import { ErrorCode, isGatehouseError, ThrottledError } from "../core/errors.js";
 import { renderQRCodeTerminal } from "../core/qr.js";
+import { consoleEnrollment } from "../core/two-factor.js";
 import { CommandFailure, type Command } from "./command.js";
 import { CLI_ORIGIN, findUser, withServices } from "./context.js";
 import { formatTime, readLine, writeOut } from "./io.js";
@@ -53,7 +55,8 @@ const enroll: Command = {
       if (await services.twoFactor.isEnrolled(user.id)) {
         throw new CommandFailure(`${name} already has two-factor sign-in; reset it first with gatehouse user reset-2fa ${name}`);
       }
-      const view = await services.twoFactor.currentEnrollment(user.id, user.username);
+      const mode = consoleEnrollment(user.id);
+      const view = await services.twoFactor.currentEnrollment(user.id, user.username, mode);
       writeOut(
         [
           `Scan this QR code with Google Authenticator (or another TOTP app), or type the key.`,
@@ -67,7 +70,7 @@ const enroll: Command = {
       );
       const code = await readCode();
       try {
-        const recoveryCodes = await services.twoFactor.confirmEnrollment(user.id, code, { kind: "first" }, CLI_ORIGIN);
+        const recoveryCodes = await services.twoFactor.confirmEnrollment(user.id, code, mode, CLI_ORIGIN);
         if (!recoveryCodes) throw new CommandFailure(`${name}'s enrollment changed meanwhile; nothing was changed here`);
         return recoveryCodes;
       } catch (error) {

@@ -6,6 +6,7 @@ import { createTOTPKeyURI } from "./key-uri.js";
 import type { PasswordHasher } from "./password.js";
 import type {
   Clock,
+  EnrollmentKind,
   EventOrigin,
   RandomSource,
   RecoveryCodeRecord,
@@ -33,6 +34,21 @@ export interface EnrollmentView {
   keyURI: string;
   expiresAt: number;
 }
+
+/**
+ * Who enrolls: the session (hash) the key is shown to, which alone may confirm it, and whether
+ * it is a first authenticator or a new phone replacing the active one.
+ */
+export interface EnrollmentMode {
+  kind: EnrollmentKind;
+  sessionIdHash: string;
+}
+
+/**
+ * `gatehouse enroll` at the console: its own pending key, which no browser session can see or
+ * confirm (session hashes are 64 hex digits, never this).
+ */
+export const consoleEnrollment = (userId: string): EnrollmentMode => ({ kind: "first", sessionIdHash: `console:${userId}` });
 
 export interface TwoFactorDeps {
   totp: TOTPStore;
@@ -91,12 +107,12 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
     };
   }
 
-  /** `sessionIdHash`: the session a new-phone enrollment belongs to; null for a first one. */
-  async function startEnrollment(userId: string, username: string, sessionIdHash: string | null): Promise<EnrollmentView> {
+  /** A new key for the session, replacing only that session's previous one. */
+  async function startEnrollment(userId: string, username: string, { kind, sessionIdHash }: EnrollmentMode): Promise<EnrollmentView> {
     const secret = random(SECRET_BYTES);
     const expiresAt = clock.now() + options.enrollmentTTLms;
     const sealedSecret = sealer.seal(secret, secretAAD(userId));
-    await totp.savePendingEnrollment({ userId, sealedSecret, expiresAt, sessionIdHash });
+    await totp.savePendingEnrollment({ userId, sessionIdHash, kind, sealedSecret, expiresAt });
     return viewOf(username, secret, expiresAt);
   }
 
@@ -160,41 +176,37 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
     },
 
     /**
-     * R24: the same pending secret on every reload until it is confirmed or expires. The caller
-     * has checked that this session may see it (see `hasNewPhoneEnrollment`).
+     * R24: the same pending secret on every reload of the session that was shown it, until it is
+     * confirmed or expires; a session without one of this kind gets a fresh one (F1: never
+     * another session's). The caller has checked that this session may enroll in this mode.
      */
-    async currentEnrollment(userId: string, username: string): Promise<EnrollmentView> {
-      const pending = await totp.findPendingEnrollment(userId, clock.now());
-      if (pending) return viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt);
-      return startEnrollment(userId, username, null);
+    async currentEnrollment(userId: string, username: string, mode: EnrollmentMode): Promise<EnrollmentView> {
+      const pending = await totp.findPendingEnrollment(userId, mode.sessionIdHash, clock.now());
+      if (pending?.kind === mode.kind) return viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt);
+      return startEnrollment(userId, username, mode);
     },
 
     /** True when this session re-authenticated for a new-phone enrollment that is still open. */
     async hasNewPhoneEnrollment(userId: string, sessionIdHash: string): Promise<boolean> {
-      const pending = await totp.findPendingEnrollment(userId, clock.now());
-      return pending?.sessionIdHash === sessionIdHash;
+      const pending = await totp.findPendingEnrollment(userId, sessionIdHash, clock.now());
+      return pending?.kind === "replace";
     },
 
-    /** Copenhagen Book MFA: a new QR code means a new secret; the pending one is replaced. */
+    /** Copenhagen Book MFA: a new QR code means a new secret; the session's pending one is replaced. */
     restartEnrollment: startEnrollment,
 
     /**
-     * Confirms the pending secret with a code from the app; the code's step seeds the replay
-     * guard (R7). `replace` swaps the secret of an active factor (a new phone); the old secret
-     * worked until this moment. Returns the new recovery codes, to be shown once, or null when
-     * the factor was not in the expected state.
+     * Confirms the session's pending secret with a code from the app; the code's step seeds the
+     * replay guard (R7). `replace` swaps the secret of an active factor (a new phone); the old
+     * secret worked until this moment. The first confirmation wins: every other session's pending
+     * key is discarded with it. Returns the new recovery codes, to be shown once, or null when
+     * the factor was not in the expected state (another session enrolled first, say).
      */
-    async confirmEnrollment(
-      userId: string,
-      input: string,
-      mode: { kind: "first" } | { kind: "replace"; sessionIdHash: string },
-      origin: EventOrigin,
-    ): Promise<string[] | null> {
+    async confirmEnrollment(userId: string, input: string, mode: EnrollmentMode, origin: EventOrigin): Promise<string[] | null> {
       return guarded(userId, origin, async () => {
-        const pending = await totp.findPendingEnrollment(userId, clock.now());
-        // A new-phone key confirms only from the session that re-authenticated for it.
-        const usable = pending && (mode.kind === "first" || pending.sessionIdHash === mode.sessionIdHash);
-        if (!usable) {
+        // Only the session's own key, of the mode the session is in (F1, R25).
+        const pending = await totp.findPendingEnrollment(userId, mode.sessionIdHash, clock.now());
+        if (pending?.kind !== mode.kind) {
           throw new GatehouseError(ErrorCode.ENROLLMENT_EXPIRED, "The setup key expired. Scan the new QR code.");
         }
         const step = matchStep(openSecret(userId, pending.sealedSecret), input);
@@ -205,6 +217,7 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
         const { codes, hashes } = newRecoveryCodes(userId);
         const activated = await totp.activateFactor({
           userId,
+          sessionIdHash: mode.sessionIdHash,
           replace: mode.kind === "replace",
           sealedSecret: pending.sealedSecret,
           usedStep: step,

@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from "kysely";
-import type { RecoveryCodeStore, TOTPStore } from "../core/ports.js";
-import type { Database } from "./schema.js";
+import type { Kysely, Selectable, Transaction } from "kysely";
+import type { PendingEnrollmentRecord, RecoveryCodeStore, TOTPStore } from "../core/ports.js";
+import type { Database, PendingEnrollmentsTable } from "./schema.js";
 import { forgetAllDevices } from "./devices.js";
 import { precompile } from "./precompiled.js";
 import { isUniqueViolation } from "./unique-violation.js";
@@ -28,38 +28,39 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
       };
     },
 
-    async findPendingEnrollment(userId, now) {
+    async findPendingEnrollment(userId, sessionIdHash, now) {
       const row = await db
+        .selectFrom("pending_enrollments")
+        .selectAll()
+        .where("session_id_hash", "=", sessionIdHash)
+        .where("user_id", "=", userId)
+        .where("expires_at", ">", now)
+        .executeTakeFirst();
+      return row ? pendingRecord(row) : null;
+    },
+
+    async listPendingEnrollments(userId, now) {
+      const rows = await db
         .selectFrom("pending_enrollments")
         .selectAll()
         .where("user_id", "=", userId)
         .where("expires_at", ">", now)
-        .executeTakeFirst();
-      if (!row) return null;
-      return {
-        userId: row.user_id,
-        sealedSecret: row.sealed_secret,
-        expiresAt: Number(row.expires_at),
-        sessionIdHash: row.session_id_hash,
-      };
+        .orderBy("expires_at")
+        .execute();
+      return rows.map(pendingRecord);
     },
 
     async savePendingEnrollment(record) {
+      const values = {
+        user_id: record.userId,
+        kind: record.kind,
+        sealed_secret: record.sealedSecret,
+        expires_at: record.expiresAt,
+      };
       await db
         .insertInto("pending_enrollments")
-        .values({
-          user_id: record.userId,
-          sealed_secret: record.sealedSecret,
-          expires_at: record.expiresAt,
-          session_id_hash: record.sessionIdHash ?? null,
-        })
-        .onConflict((oc) =>
-          oc.column("user_id").doUpdateSet({
-            sealed_secret: record.sealedSecret,
-            expires_at: record.expiresAt,
-            session_id_hash: record.sessionIdHash ?? null,
-          }),
-        )
+        .values({ session_id_hash: record.sessionIdHash, ...values })
+        .onConflict((oc) => oc.column("session_id_hash").doUpdateSet(values))
         .execute();
     },
 
@@ -87,13 +88,17 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
               })
               .execute();
           }
-          const pending = await trx
+          const own = await trx
             .deleteFrom("pending_enrollments")
+            .where("session_id_hash", "=", input.sessionIdHash)
             .where("user_id", "=", input.userId)
+            .where("kind", "=", input.replace ? "replace" : "first")
             .where("sealed_secret", "=", input.sealedSecret)
             .executeTakeFirst();
-          // The pending key was replaced ("new QR code") or confirmed by a concurrent request.
-          if (pending.numDeletedRows !== 1n) throw new StalePendingEnrollment();
+          // The key was replaced ("new QR code") or discarded by another session's confirmation.
+          if (own.numDeletedRows !== 1n) throw new StalePendingEnrollment();
+          // The first confirmation wins: no other session's key may confirm later (F1).
+          await trx.deleteFrom("pending_enrollments").where("user_id", "=", input.userId).execute();
           await replaceRecoveryCodes(trx, input.userId, input.recoveryCodeHashes, input.now);
           return true;
         });
@@ -115,21 +120,34 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
 
     async listSealedSecrets() {
       const active = await db.selectFrom("totp_factors").select(["user_id", "sealed_secret"]).execute();
-      const pending = await db.selectFrom("pending_enrollments").select(["user_id", "sealed_secret"]).execute();
+      const pending = await db.selectFrom("pending_enrollments").select(["user_id", "session_id_hash", "sealed_secret"]).execute();
       return [
         ...active.map((row) => ({ userId: row.user_id, kind: "active" as const, sealedSecret: row.sealed_secret })),
-        ...pending.map((row) => ({ userId: row.user_id, kind: "pending" as const, sealedSecret: row.sealed_secret })),
+        ...pending.map((row) => ({
+          userId: row.user_id,
+          kind: "pending" as const,
+          sessionIdHash: row.session_id_hash,
+          sealedSecret: row.sealed_secret,
+        })),
       ];
     },
 
     async resealSecret(record, sealedSecret) {
-      const table = record.kind === "active" ? "totp_factors" : "pending_enrollments";
-      const result = await db
-        .updateTable(table)
-        .set({ sealed_secret: sealedSecret })
-        .where("user_id", "=", record.userId)
-        .where("sealed_secret", "=", record.sealedSecret)
-        .executeTakeFirst();
+      const result =
+        record.kind === "active"
+          ? await db
+              .updateTable("totp_factors")
+              .set({ sealed_secret: sealedSecret })
+              .where("user_id", "=", record.userId)
+              .where("sealed_secret", "=", record.sealedSecret)
+              .executeTakeFirst()
+          : await db
+              .updateTable("pending_enrollments")
+              .set({ sealed_secret: sealedSecret })
+              .where("session_id_hash", "=", record.sessionIdHash)
+              .where("user_id", "=", record.userId)
+              .where("sealed_secret", "=", record.sealedSecret)
+              .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },
 
@@ -180,6 +198,16 @@ export function createRecoveryCodeStore(db: Kysely<Database>): RecoveryCodeStore
 }
 
 class StalePendingEnrollment extends Error {}
+
+function pendingRecord(row: Selectable<PendingEnrollmentsTable>): PendingEnrollmentRecord {
+  return {
+    userId: row.user_id,
+    sessionIdHash: row.session_id_hash,
+    kind: row.kind,
+    sealedSecret: row.sealed_secret,
+    expiresAt: Number(row.expires_at),
+  };
+}
 
 async function replaceRecoveryCodes(trx: Transaction<Database>, userId: string, codeHashes: string[], now: number) {
   await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();

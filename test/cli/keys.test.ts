@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { deriveKeys } from "../../src/core/keys.js";
+import { consoleEnrollment } from "../../src/core/two-factor.js";
 import { loadMasterSecret, loadMasterSecrets } from "../../src/secret-key.js";
 import type { Services } from "../../src/services.js";
 import {
@@ -38,7 +39,7 @@ async function setUpUsers(dir: DataDir, ring: Uint8Array[], clock: TestClock) {
     const enrolled: Enrolled[] = [];
     for (const name of ["ann", "ben", "cat"]) enrolled.push({ name, ...(await enrollInProcess(services, clock, name)) });
     const dan = await services.accounts.register("dan", PASSWORD, AS_ADMIN);
-    const pending = await services.twoFactor.currentEnrollment(dan.id, "dan");
+    const pending = await services.twoFactor.currentEnrollment(dan.id, "dan", consoleEnrollment(dan.id));
     return { enrolled, pending: { userId: dan.id, secretBase32: pending.secretBase32 } };
   } finally {
     await services.close();
@@ -88,7 +89,7 @@ describe.concurrent("gatehouse keys rotate", () => {
       expect(ids.filter((id) => id === deriveKeys(oldKey).keyId)).toHaveLength(3);
       // A server started now (ring [current, next]) opens both kinds of row.
       await expectSignInsWork(services, clock, enrolled);
-      expect((await services.twoFactor.currentEnrollment(pending.userId, "dan")).secretBase32).toBe(pending.secretBase32);
+      expect((await services.twoFactor.currentEnrollment(pending.userId, "dan", consoleEnrollment(pending.userId))).secretBase32).toBe(pending.secretBase32);
     } finally {
       await services.close();
     }
@@ -104,7 +105,7 @@ describe.concurrent("gatehouse keys rotate", () => {
     services = await openServices(dir.path, [newKey], clock);
     try {
       await expectSignInsWork(services, clock, enrolled);
-      expect((await services.twoFactor.currentEnrollment(pending.userId, "dan")).secretBase32).toBe(pending.secretBase32);
+      expect((await services.twoFactor.currentEnrollment(pending.userId, "dan", consoleEnrollment(pending.userId))).secretBase32).toBe(pending.secretBase32);
       const events = await services.store.events.listEvents({ limit: 100 });
       expect(events.filter((e) => e.type === "admin-keys-rotated")).toEqual([
         expect.objectContaining({ userAgent: "gatehouse-cli", detail: { keyId: deriveKeys(newKey).keyId, resealed: 3, secrets: 4 } }),

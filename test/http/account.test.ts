@@ -135,7 +135,7 @@ async function accountState(userId: string) {
   return {
     passwordHash: user?.passwordHash,
     factor: await t.store.totp.findFactor(userId),
-    pendingEnrollment: await t.store.totp.findPendingEnrollment(userId, t.clock.ms),
+    pendingEnrollment: await t.store.totp.listPendingEnrollments(userId, t.clock.ms),
     recoveryCodes: (await t.store.recoveryCodes.listUnused(userId)).map((code) => code.id).sort(),
     sessions: sessions.map((session) => session.idHash).sort(),
     devices: (await t.store.devices.listDevices(userId, t.clock.ms)).map((device) => device.id).sort(),
@@ -577,7 +577,7 @@ describe("POST /account/2fa/reenroll (new phone)", () => {
     t.clock.advanceSeconds(30);
     const res = await alice.client.post("/2fa/setup", { otp: codeAt(alice.secret, t.clock.ms) });
     expect(res.statusCode).toBe(401);
-    expect(await t.store.totp.findPendingEnrollment(alice.userId, t.clock.ms)).not.toBeNull();
+    expect(await t.store.totp.listPendingEnrollments(alice.userId, t.clock.ms)).not.toEqual([]);
   });
 
   it("after confirmation, the old secret fails at sign-in and the new one works", async () => {
@@ -626,7 +626,7 @@ describe("POST /account/2fa/reenroll (new phone)", () => {
     expect(res.statusCode).toBe(401);
     expect(res.body).not.toContain("otpauth://");
     expect(res.body).not.toContain('id="secret-key"');
-    expect(await t.store.totp.findPendingEnrollment(alice.userId, t.clock.ms)).toBeNull();
+    expect(await t.store.totp.listPendingEnrollments(alice.userId, t.clock.ms)).toEqual([]);
     const setup = await alice.client.get("/2fa/setup");
     expect(setup.statusCode).toBe(303);
     expect(setup.headers.location).toBe("/account");
@@ -638,7 +638,7 @@ describe("POST /account/2fa/reenroll (new phone)", () => {
     const res = await alice.client.post("/account/2fa/reenroll", { password: STRONG_PASSWORD, otp: wrongCodeAt(alice.secret, t.clock.ms) });
     expect(res.statusCode).toBe(401);
     expect(res.body).not.toContain("otpauth://");
-    expect(await t.store.totp.findPendingEnrollment(alice.userId, t.clock.ms)).toBeNull();
+    expect(await t.store.totp.listPendingEnrollments(alice.userId, t.clock.ms)).toEqual([]);
     expect((await alice.client.get("/2fa/setup")).headers.location).toBe("/account");
   });
 

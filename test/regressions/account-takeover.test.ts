@@ -112,7 +112,7 @@ describe("a stolen full session without the password (R39)", () => {
     const res = await thief.post(url, fields(freshCode(v.secret)));
     expect(res.statusCode).toBe(401);
     expect(await factorOf(v.userId)).toBe(factor);
-    expect(await t.store.totp.findPendingEnrollment(v.userId, t.clock.ms)).toBeNull();
+    expect(await t.store.totp.listPendingEnrollments(v.userId, t.clock.ms)).toEqual([]);
     expect(await passwordStepLeadsTo(t.client())).toBe("/2fa");
   });
 
@@ -224,12 +224,12 @@ describe("a password-only session during the victim's new-phone enrollment (R25,
   it("cannot swap in a key of its own with POST /2fa/setup/new", async () => {
     const v = await victim();
     await victimStartsNewPhone(v);
-    const pendingBefore = await t.store.totp.findPendingEnrollment(v.userId, t.clock.ms);
+    const pendingBefore = await t.store.totp.listPendingEnrollments(v.userId, t.clock.ms);
     const attacker = await pendingClient(t, "alice");
     const res = await attacker.post("/2fa/setup/new", {});
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe("/2fa");
-    expect(await t.store.totp.findPendingEnrollment(v.userId, t.clock.ms)).toEqual(pendingBefore);
+    expect(await t.store.totp.listPendingEnrollments(v.userId, t.clock.ms)).toEqual(pendingBefore);
   });
 
   it("cannot confirm the victim's new key even with a code of it", async () => {

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RememberedDeviceRecord, StoredEvent } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
-import { DAY, enrollUser, MINUTE, newUser, SECOND, session, T0 } from "./fixtures.js";
+import { DAY, enrollUser, MINUTE, newUser, pendingKey, SECOND, session, T0 } from "./fixtures.js";
 
 const IDLE = 30 * MINUTE;
 
@@ -67,9 +67,11 @@ export function recordsConformance(stores: () => [Store, Store]): void {
       const { user } = await enrollUser(a, 1000);
       const remembered = device(user.id);
       await a.devices.rememberDevice(remembered);
-      await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "new-phone", expiresAt: T0 + 15 * MINUTE });
+      const pending = pendingKey(user.id, "new-phone", { kind: "replace" });
+      await b.totp.savePendingEnrollment(pending);
       const replaced = await b.totp.activateFactor({
         userId: user.id,
+        sessionIdHash: pending.sessionIdHash,
         replace: true,
         sealedSecret: "new-phone",
         usedStep: 3000,
@@ -91,9 +93,11 @@ export function recordsConformance(stores: () => [Store, Store]): void {
       const { user, hashes } = await enrollUser(a, 1000);
       const remembered = device(user.id);
       await a.devices.rememberDevice(remembered);
-      await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "newer-qr", expiresAt: T0 + 15 * MINUTE });
+      const pending = pendingKey(user.id, "newer-qr", { kind: "replace" });
+      await b.totp.savePendingEnrollment(pending);
       const replaced = await a.totp.activateFactor({
         userId: user.id,
+        sessionIdHash: pending.sessionIdHash,
         replace: true,
         sealedSecret: "older-qr",
         usedStep: 3000,
@@ -106,14 +110,14 @@ export function recordsConformance(stores: () => [Store, Store]): void {
       expect(await b.devices.isRemembered(user.id, [remembered.tokenHash], T0)).toBe(true);
     });
 
-    it("disableFactor removes the factor, the pending key, the codes and remembered browsers; then returns false", async () => {
+    it("disableFactor removes the factor, every session's pending key, the codes and remembered browsers; then returns false", async () => {
       const { user } = await enrollUser(a);
       const remembered = device(user.id);
       await a.devices.rememberDevice(remembered);
-      await a.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "new-phone", expiresAt: T0 + 15 * MINUTE });
+      for (const secret of ["new-phone", "other-new-phone"]) await a.totp.savePendingEnrollment(pendingKey(user.id, secret, { kind: "replace" }));
       expect(await b.totp.disableFactor(user.id)).toBe(true);
       expect(await a.totp.findFactor(user.id)).toBeNull();
-      expect(await a.totp.findPendingEnrollment(user.id, T0)).toBeNull();
+      expect(await a.totp.listPendingEnrollments(user.id, T0)).toEqual([]);
       expect(await a.recoveryCodes.listUnused(user.id)).toEqual([]);
       expect(await a.devices.listDevices(user.id, T0)).toEqual([]);
       expect(await a.totp.disableFactor(user.id)).toBe(false);
@@ -122,11 +126,13 @@ export function recordsConformance(stores: () => [Store, Store]): void {
     it("listSealedSecrets lists active and pending secrets, and resealSecret is a compare-and-set", async () => {
       const { user: active } = await enrollUser(a);
       const pending = await createdUser();
-      await a.totp.savePendingEnrollment({ userId: pending.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
+      const key = pendingKey(pending.id, "pending");
+      await a.totp.savePendingEnrollment(key);
       const listed = await b.totp.listSealedSecrets();
       const activeRecord = { userId: active.id, kind: "active" as const, sealedSecret: "sealed" };
+      const pendingRecord = { userId: pending.id, kind: "pending", sessionIdHash: key.sessionIdHash, sealedSecret: "pending" };
       expect(listed).toHaveLength(2);
-      expect(listed).toEqual(expect.arrayContaining([activeRecord, { userId: pending.id, kind: "pending", sealedSecret: "pending" }]));
+      expect(listed).toEqual(expect.arrayContaining([activeRecord, pendingRecord]));
       expect(await b.totp.resealSecret(activeRecord, "resealed")).toBe(true);
       expect(await a.totp.resealSecret(activeRecord, "stale")).toBe(false);
       expect((await a.totp.findFactor(active.id))?.sealedSecret).toBe("resealed");
@@ -258,8 +264,9 @@ export function recordsConformance(stores: () => [Store, Store]): void {
       const WINDOW = 15 * MINUTE;
       const stale = await createdUser();
       const fresh = await createdUser();
-      await a.totp.savePendingEnrollment({ userId: stale.id, sealedSecret: "stale", expiresAt: T0 + MINUTE });
-      await a.totp.savePendingEnrollment({ userId: fresh.id, sealedSecret: "fresh", expiresAt: T0 + DAY });
+      await a.totp.savePendingEnrollment(pendingKey(stale.id, "stale", { expiresAt: T0 + MINUTE }));
+      const freshKey = pendingKey(fresh.id, "fresh", { expiresAt: T0 + DAY });
+      await a.totp.savePendingEnrollment(freshKey);
       const live = session(fresh.id, { lastSeenAt: T0 + WINDOW });
       const expired = session(stale.id, { expiresAt: T0 + MINUTE });
       for (const s of [live, expired]) await a.sessions.createSession(s);
@@ -268,7 +275,9 @@ export function recordsConformance(stores: () => [Store, Store]): void {
 
       await b.sweep(T0 + WINDOW, IDLE, WINDOW);
 
-      expect(await a.totp.listSealedSecrets()).toEqual([{ userId: fresh.id, kind: "pending", sealedSecret: "fresh" }]);
+      expect(await a.totp.listSealedSecrets()).toEqual([
+        { userId: fresh.id, kind: "pending", sessionIdHash: freshKey.sessionIdHash, sealedSecret: "fresh" },
+      ]);
       expect(await a.sessions.findSession(live.idHash, T0 + WINDOW, IDLE)).toEqual(live);
       expect(await a.sessions.findSession(expired.idHash, T0, IDLE)).toBeNull();
       // Seen through a day-long window, the swept failures would still refuse this attempt.

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
-import { enrollUser, MINUTE, newUser, SECOND, session, T0 } from "./fixtures.js";
+import { enrollUser, MINUTE, newUser, pendingKey, SECOND, session, T0 } from "./fixtures.js";
 
 const IDLE = 30 * MINUTE;
 
@@ -52,7 +52,7 @@ export function sessionWithUserConformance(stores: () => [Store, Store]): void {
       expect(pending).toEqual(await separateQueries(b, record.idHash, T0, IDLE));
       expect(await a.totp.disableFactor(user.id)).toBe(true);
       // A shown but unconfirmed key is no factor.
-      await b.totp.savePendingEnrollment({ userId: user.id, sealedSecret: "pending", expiresAt: T0 + 15 * MINUTE });
+      await b.totp.savePendingEnrollment(pendingKey(user.id, "pending", { sessionIdHash: record.idHash }));
       expect((await b.sessions.findSessionWithUser(record.idHash, T0, IDLE))?.enrolled).toBe(false);
     });
 

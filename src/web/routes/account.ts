@@ -95,7 +95,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     // The old secret keeps working until the new one is confirmed on /2fa/setup. The new key
     // belongs to this browser's (new) session only.
     const session = await helpers.reissueSession(reply, current.session, "full", null);
-    await deps.twoFactor.restartEnrollment(current.user.id, current.user.username, session.idHash);
+    await deps.twoFactor.restartEnrollment(current.user.id, current.user.username, { kind: "replace", sessionIdHash: session.idHash });
     return redirect(reply, paths.to("/2fa/setup"));
   });
 

@@ -2,6 +2,8 @@
 // off, or for a new phone once the account page re-authenticated the user (R25, R39).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { nextStep, transition } from "../../core/flow.js";
+import type { SessionRecord } from "../../core/ports.js";
+import type { EnrollmentMode } from "../../core/two-factor.js";
 import { renderQRCodePNGDataURL } from "../../core/qr.js";
 import { sealFlash } from "../flash.js";
 import { OTPForm, parseForm } from "../forms.js";
@@ -14,20 +16,20 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
   const { deps, paths } = route;
 
   /**
-   * Who may see and confirm a setup key: a password-only session of an account without a
-   * factor; a full session of an account without one; a full session with a new-phone
-   * enrollment it started itself after re-authenticating (never another session of the user). Everyone else is sent where they belong,
-   * and an active secret is never shown (R25).
+   * Who may enroll: a password-only session of an account without a factor; a full session of
+   * an account without one; a full session with a new-phone enrollment it started itself after
+   * re-authenticating. Each sees and confirms only its own key (F1). Everyone else is sent where
+   * they belong, and an active secret is never shown (R25).
    */
   async function enrollmentGate(request: FastifyRequest, reply: FastifyReply) {
     const state = helpers.signInState(request);
     const { session, user, enrolled } = request.visitor;
     if (session && user) {
-      if (state.kind === "password-verified" && !state.enrolled) return { state, session, user, mode: "first" as const };
+      if (state.kind === "password-verified" && !state.enrolled) return { state, session, user, mode: modeOf(session, false) };
       if (state.kind === "signed-in") {
-        if (!enrolled) return { state, session, user, mode: "first" as const };
+        if (!enrolled) return { state, session, user, mode: modeOf(session, false) };
         if (await deps.twoFactor.hasNewPhoneEnrollment(user.id, session.idHash)) {
-          return { state, session, user, mode: "replace" as const };
+          return { state, session, user, mode: modeOf(session, true) };
         }
         redirect(reply, paths.to("/account"));
         return null;
@@ -37,10 +39,16 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
     return null;
   }
 
+  /** The mode the gate let this session in with (only a new phone passes it while enrolled). */
+  function modeOf(session: SessionRecord, enrolled: boolean): EnrollmentMode {
+    return { kind: enrolled ? "replace" : "first", sessionIdHash: session.idHash };
+  }
+
+  /** This session's own key, also on a form error (S4: never another session's). */
   async function renderSetup(request: FastifyRequest, reply: FastifyReply, error?: string) {
-    const { user } = request.visitor;
-    if (!user) throw new Error("setup page rendered without a user");
-    const enrollment = await deps.twoFactor.currentEnrollment(user.id, user.username);
+    const { session, user, enrolled } = request.visitor;
+    if (!session || !user) throw new Error("setup page rendered without a user");
+    const enrollment = await deps.twoFactor.currentEnrollment(user.id, user.username, modeOf(session, enrolled));
     return setupPage(helpers.context(request, reply), {
       qrDataURL: await renderQRCodePNGDataURL(enrollment.keyURI),
       secretBase32: enrollment.secretBase32,
@@ -61,14 +69,13 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
       const gate = await enrollmentGate(request, reply);
       if (!gate) return reply;
       const { otp } = parseForm(OTPForm, request.body);
-      const mode = gate.mode === "replace" ? { kind: gate.mode, sessionIdHash: gate.session.idHash } : { kind: gate.mode };
       const origin = originOf(request);
-      const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, mode, origin);
+      const codes = await deps.twoFactor.confirmEnrollment(gate.user.id, otp, gate.mode, origin);
       if (!codes) return redirect(reply, gate.state.kind === "signed-in" ? paths.to("/account") : paths.to("/2fa"));
       const flash = sealFlash(deps.sealer, gate.user.id, { recoveryCodes: codes });
       if (gate.state.kind === "password-verified") transition(gate.state, { type: "enrollment-confirmed" });
       // R37: a new phone ends every other session (remembered browsers ended with the swap).
-      if (gate.mode === "replace") await deps.sessions.endOthers(gate.session, origin);
+      if (gate.mode.kind === "replace") await deps.sessions.endOthers(gate.session, origin);
       await helpers.reissueSession(reply, gate.session, "full", flash);
       return redirect(reply, paths.to("/2fa/recovery-codes"));
     },
@@ -77,11 +84,7 @@ export function enrollmentRoutes(app: FastifyInstance, route: RouteContext): voi
   app.post("/2fa/setup/new", async (request, reply) => {
     const gate = await enrollmentGate(request, reply);
     if (!gate) return reply;
-    await deps.twoFactor.restartEnrollment(
-      gate.user.id,
-      gate.user.username,
-      gate.mode === "replace" ? gate.session.idHash : null,
-    );
+    await deps.twoFactor.restartEnrollment(gate.user.id, gate.user.username, gate.mode);
     return redirect(reply, paths.to("/2fa/setup"));
   });
 }
