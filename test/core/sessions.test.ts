@@ -38,7 +38,7 @@ beforeEach(async () => {
 afterEach(() => store.close());
 
 async function signedIn(level: "pending" | "full" = "full") {
-  const user = { id: `user-${randomBytes(4).toString("hex")}`, username: "Alice", passwordHash: "$argon2id$stub", createdAt: T0 };
+  const user = { id: `user-${randomBytes(4).toString("hex")}`, username: "Alice", passwordHash: "$argon2id$stub", createdAt: T0, disabledAt: null };
   expect(await store.users.createUser({ ...user, usernameKey: user.id })).toBe(true);
   const { token, session } = await sessions.start(level, user.id, "/", null);
   return { user, token, session };

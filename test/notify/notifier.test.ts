@@ -70,10 +70,10 @@ describe("normalizeNotification", () => {
 
 describe("which events a user hears about", () => {
   it("includes 2FA changes, recovery-code use, lockouts and a right password with a wrong code", () => {
-    for (const type of ["two-factor-enabled", "two-factor-disabled", "recovery-code-used", "second-factor-locked", "second-factor-rejected", "admin-reset-2fa"]) {
+    for (const type of ["two-factor-enabled", "two-factor-disabled", "recovery-code-used", "second-factor-locked", "second-factor-rejected", "admin-reset-2fa", "admin-password-set"]) {
       expect(shouldNotify(type)).toBe(true);
     }
-    expect(NOTIFY_USER_ABOUT.size).toBe(10);
+    expect(NOTIFY_USER_ABOUT.size).toBe(11);
   });
 
   it("leaves wrong passwords, sign-outs and ordinary sign-ins to the log", () => {
