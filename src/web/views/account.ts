@@ -16,6 +16,7 @@ export interface AccountView {
 /** What happened, in words, for the activity list. */
 const EVENT_LABELS: Partial<Record<StoredEvent["type"], string>> = {
   registered: "Account created",
+  "invitation-used": "Invitation used",
   "password-accepted": "Password ok",
   "password-rejected": "Wrong password",
   "password-throttled": "Password attempts throttled",
