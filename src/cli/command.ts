@@ -89,7 +89,8 @@ export function parseCommandArgs(command: Command, args: string[]): CommandInput
   }
   const variadic = command.positionals.at(-1)?.endsWith("...]") === true;
   if (!variadic && given > command.positionals.length) {
-    throw new UsageError(`unexpected argument '${parsed.positionals[command.positionals.length]}'`, usage);
+    // Never echo the extra argument: it is often a password typed where none is taken (R52).
+    throw new UsageError(`too many arguments: ${given} given, at most ${command.positionals.length} taken`, usage);
   }
   return { values: parsed.values as CommandInput["values"], positionals: parsed.positionals };
 }

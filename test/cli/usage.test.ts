@@ -50,6 +50,13 @@ describe.concurrent("gatehouse usage", () => {
     expect(results[4]!.stderr).toContain("--since wants a duration like 1h or 7d, not 'yesterday'");
   });
 
+  it("never echoes a password typed as an extra argument, and exits 2", async () => {
+    const result = await gatehouse(["user", "password", "alice", "hunter2-typed-by-mistake"], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("too many arguments");
+    expect(result.stdout + result.stderr).not.toContain("hunter2-typed-by-mistake");
+  });
+
   it("refuses to work on a missing database with one line and exit 1, and creates nothing", async () => {
     const dir = await makeDataDir();
     dirs.push(dir);
