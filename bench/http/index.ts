@@ -6,7 +6,7 @@ import { startPlan, type HTTPSettings } from "./plan.js";
 import { buildRows, type HTTPRow, type TargetResult } from "./report.js";
 import { runRounds } from "./rounds.js";
 import { runSoak, type SoakResult } from "./soak.js";
-import { evaluateTargets, growthComparisons, scaleOutComparisons, type Comparison } from "./targets.js";
+import { amplificationComparisons, evaluateTargets, growthComparisons, scaleOutComparisons, type Comparison } from "./targets.js";
 
 export type { HTTPSettings } from "./plan.js";
 
@@ -26,6 +26,8 @@ export interface HTTPBenchResult {
   rows: HTTPRow[];
   growth: Comparison[];
   scaleOut: Comparison[];
+  /** Review F6: a wrong recovery code against a wrong password. */
+  amplification: Comparison[];
   targets: TargetResult[];
   soak?: SoakResult;
   /** Cases that could not run, with the reason (the forward-auth check before the gateway exists). */
@@ -34,8 +36,9 @@ export interface HTTPBenchResult {
 }
 
 const NOTES = [
-  "Seeded directly in the database: every user shares one Argon2id hash (production parameters) and one TOTP secret, sealed per user as the core seals it; no recovery codes.",
+  "Seeded directly in the database: every user shares one Argon2id hash (production parameters) and one TOTP secret, sealed per user as the core seals it; recovery codes only in the Argon2 rows.",
   "Throttling and the replay guard stay on: wrong codes are spread so that no account gets more than 4 (the 5th would lock it); every right code is a fresh account's, except in the growth rows, where the resident accounts get a new pending session and their used step reset before each round (one right code per account per round).",
+  "Argon2 per refused attempt: a wrong password comes from a new X-Forwarded-For address each time (the per-address limits stay out of the way); each wrong recovery code goes to a seeded account with 10 unused codes, at most 4 per account.",
   "Server processes log at warn (no request logs). Several instances: load split evenly, req/s summed, p50/p99 the worse instance's.",
 ];
 
@@ -63,13 +66,15 @@ export async function runHTTPBench(options: HTTPBenchOptions): Promise<HTTPBench
     const rows = buildRows(scenarios, samples, "bare");
     const growth = growthComparisons(samples);
     const scaleOut = scaleOutComparisons(samples);
+    const amplification = amplificationComparisons(samples);
     const soak = options.soak ? await runSoak(plan.main, plan.signedIn, { quick, connections: settings.connections }, log) : undefined;
     return {
       settings,
       rows,
       growth,
       scaleOut,
-      targets: evaluateTargets(rows, growth, soak),
+      amplification,
+      targets: evaluateTargets(rows, growth, soak, amplification),
       ...(soak && { soak }),
       unavailable: plan.unavailable,
       notes: NOTES,

@@ -1,8 +1,9 @@
 // What the bench shares with the servers it seeds: the master key (GATEHOUSE_SECRET_KEY), the
-// sealer and CSRF derivation built from it exactly as src/services.ts builds them, and the one
+// sealer, CSRF and recovery-code keys built from it exactly as src/services.ts builds them, and the one
 // TOTP secret every seeded account is enrolled with (each sealed for its own user).
 import { randomBytes } from "node:crypto";
 import { deriveKeys } from "../../src/core/keys.js";
+import { createRecoveryCodeHasher, type RecoveryCodeHasher } from "../../src/core/recovery-code-hash.js";
 import { createSealer, type Sealer } from "../../src/core/seal.js";
 import { generateTOTP, verifyTOTP } from "../../src/core/totp.js";
 import { createCSRF, type CSRF } from "../../src/web/csrf.js";
@@ -12,6 +13,8 @@ export interface BenchKeys {
   masterKey: string;
   sealer: Sealer;
   csrf: CSRF;
+  /** Recovery codes' keyed hashes, as the servers store and check them. */
+  recoveryCodes: RecoveryCodeHasher;
   /** The authenticator secret all seeded accounts share (sealed per user, see secretAAD). */
   totpSecret: Uint8Array;
 }
@@ -25,6 +28,7 @@ export function createBenchKeys(): BenchKeys {
     masterKey,
     sealer: createSealer([derived.sealingKey], random),
     csrf: createCSRF(derived.csrfKey),
+    recoveryCodes: createRecoveryCodeHasher([derived.recoveryCodeKey]),
     totpSecret: new Uint8Array(randomBytes(20)),
   };
 }

@@ -1,5 +1,6 @@
 // What the HTTP bench runs against what: the servers (started in parallel, seeded before they
 // start) and the list of cases, in the report's order.
+import { wrongPasswordScenario, wrongRecoveryCodeScenario } from "./amplification.js";
 import type { BenchKeys } from "./keys.js";
 import { Fleet, seedSignedIn } from "./deployments.js";
 import type { BenchProcess } from "./processes.js";
@@ -14,7 +15,7 @@ import {
   type LoadSettings,
   type Scenario,
 } from "./scenarios.js";
-import type { SeededAccount } from "./seed.js";
+import { seedAccounts, type SeededAccount } from "./seed.js";
 
 export interface HTTPSettings {
   rounds: number;
@@ -77,12 +78,16 @@ export async function startPlan(
       fleet.startPostgresInstances("pg", postgres.database.url, postgres.db, 2, false),
       fleet.startPostgresInstances("pg-redis", postgres.database.url, postgres.db, 2, true),
     ]);
-  const [bare, main, gateway, small, [pg, pgRedis]] = await Promise.all([
+  const [bare, main, gateway, small, amplification, [pg, pgRedis]] = await Promise.all([
     fleet.startBare(),
     fleet.startSQLite("sqlite", signedInSeed("signed-in", SIGNED_IN_ACCOUNTS)),
     // Forward auth moves gatehouse's own pages under /.gatehouse, so it gets a server of its own.
     fleet.startSQLite("forward-auth", signedInSeed("gateway", SIGNED_IN_ACCOUNTS), { GATEHOUSE_FORWARD_AUTH: "true" }),
     fleet.startSQLite("growth-small", signedInSeed("small", settings.growthSmallUsers, settings.growthResidents)),
+    // Behind a "proxy" (the bench client) so that each wrong password can come from its own address.
+    fleet.startSQLite("amplification", (db) => seedAccounts(db, keys, { label: "amplification", count: 1, session: "none" }), {
+      GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1",
+    }),
     startPostgres(),
   ]);
   // Alone, after the others listen: seeding a million rows keeps this process busy, and a
@@ -97,6 +102,9 @@ export async function startPlan(
   const load: LoadSettings = { durationSeconds: settings.durationSeconds, connections: settings.connections };
   const server = main.deployment.instances[0]!;
   const one = (d: Deployment) => ({ ...d, instances: d.instances.slice(0, 1) });
+  // Argon2 cases are bound by the one hashing slot: a few connections keep it busy, and with 50
+  // a request of 10 verifies would wait behind the queue past a short round's end.
+  const argon2Load: LoadSettings = { ...load, connections: 8 };
 
   const scenarios: Scenario[] = [
     simpleScenario({ id: "bare", title: "bare Fastify hello-world (baseline)", section: "baseline" }, bare, () => get("/"), 200, load),
@@ -133,6 +141,17 @@ export async function startPlan(
     rightCodeScenario({ id: "pg-2", title: "POST /2fa, right code, PostgreSQL, 2 instances", section: "scale-out" }, pg, load, settings),
     rightCodeScenario({ id: "pg-redis-1", title: "POST /2fa, right code, PostgreSQL + Redis, 1 instance", section: "scale-out" }, one(pgRedis), load, settings),
     rightCodeScenario({ id: "pg-redis-2", title: "POST /2fa, right code, PostgreSQL + Redis, 2 instances", section: "scale-out" }, pgRedis, load, settings),
+    wrongPasswordScenario({ id: "wrong-password", title: "POST /login, wrong password (one Argon2id verify)", section: "amplification" }, amplification.deployment, amplification.seeded[0]!, argon2Load),
+    wrongRecoveryCodeScenario({ id: "wrong-recovery-code", title: "POST /2fa/recovery, wrong code (keyed hashes)", section: "amplification" }, amplification.deployment, argon2Load, {
+      initialRps: settings.initialRps,
+      legacy: false,
+    }),
+    wrongRecoveryCodeScenario(
+      { id: "wrong-recovery-code-legacy", title: "POST /2fa/recovery, wrong code (10 Argon2id codes, as stored before)", section: "amplification" },
+      amplification.deployment,
+      argon2Load,
+      { initialRps: 10, legacy: true },
+    ),
     passwordStormScenario({ id: "password-storm", title: "POST /login storm (Argon2id, production parameters)", section: "storm" }, main.deployment, main.seeded, {
       ...load,
       stormConnections: settings.stormConnections,

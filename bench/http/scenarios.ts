@@ -7,7 +7,7 @@ import type { BenchProcess } from "./processes.js";
 import { get, postCode, postForm } from "./requests.js";
 import { BENCH_PASSWORD, renewPendingSessions, seedAccounts, type SeedDB, type SeededAccount } from "./seed.js";
 
-export type Section = "baseline" | "http" | "growth" | "scale-out" | "storm";
+export type Section = "baseline" | "http" | "growth" | "scale-out" | "storm" | "amplification";
 
 export interface Measurement extends LoadResult {
   /** Anything a reader must know about this sample (a pool that ran out early, say). */
@@ -44,7 +44,7 @@ export interface Deployment {
  * autocannon may build one request past its limit that it never sends; clamping keeps that one
  * well-formed (were it sent, its status would show up as unexpected).
  */
-const pick = <T>(pool: readonly T[], index: number): T => pool[Math.min(index, pool.length - 1)]!;
+export const pick = <T>(pool: readonly T[], index: number): T => pool[Math.min(index, pool.length - 1)]!;
 
 const megabytes = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
@@ -55,7 +55,7 @@ const megabytes = (bytes: number) => Math.round(bytes / 1024 / 1024);
  * needed costs only seeding time; fewer ends the round early (said in the note), never reuses
  * an account.
  */
-class PoolSizer {
+export class PoolSizer {
   private rps: number;
   constructor(initialRps: number, private readonly settings: LoadSettings) {
     this.rps = initialRps;
@@ -69,7 +69,7 @@ class PoolSizer {
 }
 
 /** Runs the load; the server's RSS after it and its event-loop delay during it (first instance). */
-async function measureLoad(spec: LoadSpec, settings: LoadSettings, server: BenchProcess): Promise<Measurement> {
+export async function measureLoad(spec: LoadSpec, settings: LoadSettings, server: BenchProcess): Promise<Measurement> {
   await server.stats(true);
   const result = await runLoad(spec);
   const stats = await server.stats(true);

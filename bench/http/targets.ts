@@ -46,9 +46,37 @@ export function scaleOutComparisons(samples: Samples): Comparison[] {
   ]);
 }
 
+const AMPLIFICATION_PAIRS = [
+  ["wrong-recovery-code", "wrong-password", "wrong recovery code ÷ wrong password"],
+  ["wrong-recovery-code-legacy", "wrong-password", "wrong recovery code, 10 Argon2id codes ÷ wrong password"],
+] as const;
+
+/**
+ * Review F6: what a refused recovery code costs against a refused password (one Argon2id verify).
+ * Only rounds in which both cases finished requests count (10 verifies may outlast a quick round).
+ */
+export function amplificationComparisons(samples: Samples): Comparison[] {
+  const ran = AMPLIFICATION_PAIRS.filter(([a, b]) => samples.has(a) && samples.has(b));
+  return ran.flatMap(([a, b, title]) => {
+    const [all, baseline] = [samples.get(a)!, samples.get(b)!];
+    const finished = all.flatMap((m, i) => (m.requests > 0 && (baseline[i]?.requests ?? 0) > 0 ? [i] : []));
+    if (finished.length === 0) return [];
+    const [own, base] = [finished.map((i) => all[i]!), finished.map((i) => baseline[i]!)];
+    return [
+      { id: `${a}/${b}-p50`, title, metric: "p50 latency", ratio: pairedRatio(own, base, (m) => m.p50Ms) },
+      { id: `${a}/${b}-rps`, title, metric: "req/s", ratio: pairedRatio(own, base, (m) => m.rps) },
+    ];
+  });
+}
+
 const ratio = (n: number) => `${n.toFixed(2)}×`;
 
-export function evaluateTargets(rows: readonly HTTPRow[], growth: readonly Comparison[], soak: SoakResult | undefined): TargetResult[] {
+export function evaluateTargets(
+  rows: readonly HTTPRow[],
+  growth: readonly Comparison[],
+  soak: SoakResult | undefined,
+  amplification: readonly Comparison[] = [],
+): TargetResult[] {
   const row = (id: string) => rows.find((r) => r.id === id);
   const results: TargetResult[] = [];
   const atLeast = (id: string, what: string, minimum: number) => {
@@ -70,6 +98,10 @@ export function evaluateTargets(rows: readonly HTTPRow[], growth: readonly Compa
     // "Flat" memory read as within 20 % (the page cache and allocator move a little).
     const limit = c.metric === "RSS" ? 1.2 : 1.3;
     results.push({ target: `growth, ${c.title}: ${c.metric} 1M ÷ 1k users ≤ ${limit}`, measured: `${ratio(c.ratio.median)} (${ratio(c.ratio.min)}–${ratio(c.ratio.max)})`, met: c.ratio.median <= limit });
+  }
+  const recovery = amplification.find((c) => c.id === "wrong-recovery-code/wrong-password-rps");
+  if (recovery) {
+    results.push({ target: "a wrong recovery code: req/s ≥ a wrong password's (F6: at most one Argon2 verify)", measured: `${ratio(recovery.ratio.median)} (${ratio(recovery.ratio.min)}–${ratio(recovery.ratio.max)})`, met: recovery.ratio.median >= 1 });
   }
   if (soak) {
     results.push({ target: "soak: RSS growth after warm-up ≤ 10 %", measured: `${soak.rssStartMB} → ${soak.rssEndMB} MB (${(soak.growth * 100).toFixed(1)} %)`, met: soak.growth <= 0.1 });
