@@ -2,56 +2,21 @@
 // SQLite and PostgreSQL: the pending-enrollment table becomes one row per session (F1). Old
 // new-phone keys (bound to their session already) are kept; old first-enrollment keys had no
 // session and are dropped (their user is shown a new QR code).
-import BetterSqlite3 from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from "kysely";
-import pg from "pg";
+import { Migrator, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKyselyStore, migrateToLatest } from "../../src/store/kysely-store.js";
 import { migrationProvider } from "../../src/store/migrations.js";
-import type { Database } from "../../src/store/schema.js";
-import { configureConnection } from "../../src/store/sqlite.js";
-import { createScratchDatabase } from "../support/postgres.js";
 import { CONFORMANCE_POLICY } from "./conformance.js";
 import { MINUTE, pendingKey, sessionIdHash, T0 } from "./fixtures.js";
+import { engines, type Opened } from "./migration-engines.js";
 
 const NEW_PHONE_SESSION = "b".repeat(64);
-
-interface Opened {
-  db: Kysely<Database>;
-  dispose(): Promise<void>;
-}
 
 let opened: Opened | undefined;
 afterEach(async () => {
   await opened?.dispose();
   opened = undefined;
 });
-
-const engines: [string, () => Promise<Opened>][] = [
-  [
-    "SQLite",
-    async () => {
-      const database = new BetterSqlite3(":memory:");
-      configureConnection(database);
-      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-      return { db, dispose: () => db.destroy() };
-    },
-  ],
-  [
-    "PostgreSQL",
-    async () => {
-      const scratch = await createScratchDatabase("gatehouse_migration");
-      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: scratch.url, max: 2 }) }) });
-      return {
-        db,
-        async dispose() {
-          await db.destroy();
-          await scratch.drop();
-        },
-      };
-    },
-  ],
-];
 
 describe.each(engines)("0002_pending_enrollments_per_session on %s", (_, open) => {
   it("keeps new-phone keys, drops sessionless first-enrollment keys, and stores one key per session", async () => {
