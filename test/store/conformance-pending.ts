@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ActivateFactorInput, PendingEnrollmentRecord } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
-import { enrollUser, MINUTE, newUser, pendingKey, sessionIdHash, T0 } from "./fixtures.js";
+import { createdUser, enrollUser, MINUTE, pendingKey, sessionIdHash, T0 } from "./fixtures.js";
 
 export function pendingEnrollmentConformance(stores: () => [Store, Store]): void {
   describe("enrollment (R7, R24, R58, F1)", () => {
@@ -15,11 +15,6 @@ export function pendingEnrollmentConformance(stores: () => [Store, Store]): void
       [a, b] = stores();
     });
 
-    async function createdUser() {
-      const user = newUser();
-      expect(await a.users.createUser(user)).toBe(true);
-      return user;
-    }
 
     /** The activation of `key` as its session would ask for it. */
     function activation(key: PendingEnrollmentRecord, usedStep = 77, recoveryCodeHashes = ["h1", "h2"]): ActivateFactorInput {
@@ -38,7 +33,7 @@ export function pendingEnrollmentConformance(stores: () => [Store, Store]): void
       (await store.recoveryCodes.listUnused(userId)).map((r) => r.codeHash).sort();
 
     it("R24: a session's key is found until it expires, and a new one replaces only that session's", async () => {
-      const user = await createdUser();
+      const user = await createdUser(a);
       const first = pendingKey(user.id, "first");
       const other = pendingKey(user.id, "other");
       await a.totp.savePendingEnrollment(first);
@@ -52,8 +47,8 @@ export function pendingEnrollmentConformance(stores: () => [Store, Store]): void
     });
 
     it("F1: every session has its own key; no session, and no other user, finds another's", async () => {
-      const user = await createdUser();
-      const stranger = await createdUser();
+      const user = await createdUser(a);
+      const stranger = await createdUser(a);
       const victims = pendingKey(user.id, "victim's");
       const attackers = pendingKey(user.id, "attacker's", { expiresAt: T0 + 10 * MINUTE });
       for (const key of [victims, attackers]) await a.totp.savePendingEnrollment(key);
@@ -68,8 +63,8 @@ export function pendingEnrollmentConformance(stores: () => [Store, Store]): void
     });
 
     it("activation stores exactly the given codes and discards every pending key of the user, no other user's", async () => {
-      const user = await createdUser();
-      const stranger = await createdUser();
+      const user = await createdUser(a);
+      const stranger = await createdUser(a);
       const winner = pendingKey(user.id, "winner");
       const loser = pendingKey(user.id, "loser");
       const strangers = pendingKey(stranger.id, "stranger's");
@@ -82,11 +77,11 @@ export function pendingEnrollmentConformance(stores: () => [Store, Store]): void
     });
 
     it("F1: a key is activated only by its own session, of its own kind", async () => {
-      const user = await createdUser();
+      const user = await createdUser(a);
       const key = pendingKey(user.id, "shown");
       await a.totp.savePendingEnrollment(key);
       expect(await b.totp.activateFactor({ ...activation(key), sessionIdHash: sessionIdHash() })).toBe(false);
-      expect(await b.totp.activateFactor({ ...activation(key), userId: (await createdUser()).id })).toBe(false);
+      expect(await b.totp.activateFactor({ ...activation(key), userId: (await createdUser(a)).id })).toBe(false);
       expect(await a.totp.findFactor(user.id)).toBeNull();
       expect(await a.totp.findPendingEnrollment(user.id, key.sessionIdHash, T0)).toEqual(key);
 
@@ -121,7 +116,7 @@ export function pendingEnrollmentConformance(stores: () => [Store, Store]): void
 
     it("R58: concurrent activations of one key, or of two sessions' keys, yield exactly one true", async () => {
       for (const sameKey of [true, false]) {
-        const user = await createdUser();
+        const user = await createdUser(a);
         const keys = [pendingKey(user.id, "key-0"), pendingKey(user.id, "key-1")];
         for (const key of sameKey ? keys.slice(0, 1) : keys) await a.totp.savePendingEnrollment(key);
         const inputs = [0, 1].map((i) => activation(keys[sameKey ? 0 : i]!, 2000 + i, [`code-${i}-a`, `code-${i}-b`]));
@@ -135,7 +130,7 @@ export function pendingEnrollmentConformance(stores: () => [Store, Store]): void
     });
 
     it("resealSecret of a pending key changes only that session's row", async () => {
-      const user = await createdUser();
+      const user = await createdUser(a);
       // The same sealed value in two rows: only the session names the row.
       const mine = pendingKey(user.id, "same");
       const theirs = pendingKey(user.id, "same");

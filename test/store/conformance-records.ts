@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RememberedDeviceRecord, StoredEvent } from "../../src/core/ports.js";
 import type { Store } from "../../src/store/kysely-store.js";
-import { DAY, enrollUser, MINUTE, newUser, pendingKey, SECOND, session, T0 } from "./fixtures.js";
+import { createdUser, DAY, enrollUser, MINUTE, pendingKey, SECOND, session, T0 } from "./fixtures.js";
 
 const IDLE = 30 * MINUTE;
 
@@ -28,11 +28,6 @@ export function recordsConformance(stores: () => [Store, Store]): void {
   let a: Store;
   let b: Store;
 
-  async function createdUser(name?: string) {
-    const user = newUser(name);
-    expect(await a.users.createUser(user)).toBe(true);
-    return user;
-  }
 
   describe("accounts and factors", () => {
     beforeEach(() => {
@@ -40,7 +35,7 @@ export function recordsConformance(stores: () => [Store, Store]): void {
     });
 
     it("listUsers lists every user in username-key order", async () => {
-      const users = [await createdUser("carol"), await createdUser("alice"), await createdUser("bob")];
+      const users = [await createdUser(a, "carol"), await createdUser(a, "alice"), await createdUser(a, "bob")];
       const byKey = [users[1]!, users[2]!, users[0]!].map(({ id, username, passwordHash, createdAt }) => ({
         id,
         username,
@@ -125,7 +120,7 @@ export function recordsConformance(stores: () => [Store, Store]): void {
 
     it("listSealedSecrets lists active and pending secrets, and resealSecret is a compare-and-set", async () => {
       const { user: active } = await enrollUser(a);
-      const pending = await createdUser();
+      const pending = await createdUser(a);
       const key = pendingKey(pending.id, "pending");
       await a.totp.savePendingEnrollment(key);
       const listed = await b.totp.listSealedSecrets();
@@ -145,8 +140,8 @@ export function recordsConformance(stores: () => [Store, Store]): void {
     });
 
     it("a remembered browser is recognised and listed on the other instance until it expires", async () => {
-      const user = await createdUser();
-      const other = await createdUser();
+      const user = await createdUser(a);
+      const other = await createdUser(a);
       const remembered = device(user.id, { expiresAt: T0 + DAY });
       await a.devices.rememberDevice(remembered);
       expect(await b.devices.isRemembered(user.id, ["f".repeat(64), remembered.tokenHash], T0)).toBe(true);
@@ -158,8 +153,8 @@ export function recordsConformance(stores: () => [Store, Store]): void {
     });
 
     it("forgetDevice forgets a browser for its owner only, once", async () => {
-      const user = await createdUser();
-      const other = await createdUser();
+      const user = await createdUser(a);
+      const other = await createdUser(a);
       const remembered = device(user.id);
       await a.devices.rememberDevice(remembered);
       expect(await b.devices.forgetDevice(other.id, remembered.id)).toBe(false);
@@ -170,7 +165,7 @@ export function recordsConformance(stores: () => [Store, Store]): void {
     });
 
     it("R47: forgetAllDevices ends every remembered browser at once; one remembered afterwards works", async () => {
-      const user = await createdUser();
+      const user = await createdUser(a);
       const before = [device(user.id), device(user.id)];
       for (const d of before) await a.devices.rememberDevice(d);
       expect(await b.users.forgetAllDevices(user.id)).toBe(2);
@@ -182,7 +177,7 @@ export function recordsConformance(stores: () => [Store, Store]): void {
     });
 
     it("a remembered browser of a disabled user skips nothing, even if its row is still there", async () => {
-      const user = await createdUser();
+      const user = await createdUser(a);
       const remembered = device(user.id);
       await a.devices.rememberDevice(remembered);
       expect(await b.users.setDisabled(user.id, T0)).toBe(true);
@@ -234,16 +229,16 @@ export function recordsConformance(stores: () => [Store, Store]): void {
     }
 
     it("listUserSessions lists the user's live sessions, most recently seen first", async () => {
-      const user = await createdUser();
-      const other = await createdUser();
+      const user = await createdUser(a);
+      const other = await createdUser(a);
       const { older, newer } = await sessionsOf(user.id);
       await a.sessions.createSession(session(other.id));
       expect(await b.sessions.listUserSessions(user.id, T0 + 2 * MINUTE, IDLE)).toEqual([newer, older]);
     });
 
     it("deleteUserSessions ends every session of the user but the kept one, or all with null", async () => {
-      const user = await createdUser();
-      const other = await createdUser();
+      const user = await createdUser(a);
+      const other = await createdUser(a);
       const { older, newer } = await sessionsOf(user.id);
       const othersSession = session(other.id);
       await a.sessions.createSession(othersSession);
@@ -262,8 +257,8 @@ export function recordsConformance(stores: () => [Store, Store]): void {
 
     it("deletes expired sessions, pending enrollments and old password failures, and keeps live ones", async () => {
       const WINDOW = 15 * MINUTE;
-      const stale = await createdUser();
-      const fresh = await createdUser();
+      const stale = await createdUser(a);
+      const fresh = await createdUser(a);
       await a.totp.savePendingEnrollment(pendingKey(stale.id, "stale", { expiresAt: T0 + MINUTE }));
       const freshKey = pendingKey(fresh.id, "fresh", { expiresAt: T0 + DAY });
       await a.totp.savePendingEnrollment(freshKey);

@@ -13,6 +13,13 @@ export function newUser(name = `user-${randomUUID().slice(0, 8)}`): NewUser {
   return { id: randomUUID(), username: name, usernameKey: name.toLowerCase(), passwordHash: "$argon2id$stub", createdAt: T0 };
 }
 
+/** A new user, created in `store` (the creation itself asserted). */
+export async function createdUser(store: Store, name?: string): Promise<NewUser> {
+  const user = newUser(name);
+  expect(await store.users.createUser(user)).toBe(true);
+  return user;
+}
+
 /** A random value shaped like a session hash (SHA-256, hex). */
 export const sessionIdHash = () => randomUUID().replaceAll("-", "").padEnd(64, "0");
 
