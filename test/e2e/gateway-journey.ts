@@ -20,8 +20,8 @@ export const PREFIX = "/.gatehouse";
 /** Two query parameters: `next` must carry the whole query (nginx's `$request_uri` alone cannot). */
 export const PROTECTED_PATH = "/private?x=1&y=2";
 
-const LOGIN_FORM_SUBMIT = "form:has(input[name=username]) button[type=submit]";
-const OTP_FORM_SUBMIT = "form:has(input[name=otp]) button[type=submit]";
+export const LOGIN_FORM_SUBMIT = "form:has(input[name=username]) button[type=submit]";
+export const OTP_FORM_SUBMIT = "form:has(input[name=otp]) button[type=submit]";
 
 export interface GatewaySetup {
   /** Programs this test needs besides Chromium, oathtool and zbarimg (absolute paths or names). */
