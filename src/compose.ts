@@ -1,6 +1,8 @@
 // The web app over the shared services: the pieces `npm start` and the HTTP tests run.
 import type { FastifyInstance } from "fastify";
 import { DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
+import { deriveKeys } from "./core/keys.js";
+import { accountsWithCodesOutside, codesOutsideRingWarning } from "./core/recovery-code-keys.js";
 import { createServices, type ServiceOptions, type Services } from "./services.js";
 import type { Store } from "./store/kysely-store.js";
 import { buildApp } from "./web/app.js";
@@ -15,12 +17,24 @@ export interface ComposeOptions extends ServiceOptions, WebOptions {
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
+/**
+ * Recovery codes made under a key that has left the ring (an operator dropped it from
+ * GATEHOUSE_PREVIOUS_SECRET_KEYS, or rotated past it) no longer work: one line at startup says
+ * how many accounts, so the loss is not silent. One query; no ids or tags in the log.
+ */
+async function warnOfCodesOutsideRing({ store, logger }: Services, masterSecrets: Uint8Array[]): Promise<void> {
+  const ring = masterSecrets.map((key) => deriveKeys(key).keyId);
+  const accounts = await accountsWithCodesOutside(store.recoveryCodes, ring);
+  if (accounts > 0) logger.warn(codesOutsideRingWarning(accounts));
+}
+
 export async function composeApp(
   options: ComposeOptions,
 ): Promise<{ app: FastifyInstance; store: Store; services: Services }> {
   // The web app awaits store.durability before every answer, so SQLite may commit in groups.
   const services = await createServices({ ...options, groupCommit: true });
   const { store, clock, logger, timeouts } = services;
+  await warnOfCodesOutsideRing(services, options.masterSecrets);
   const web: WebOptions = {
     publicURL: options.publicURL,
     gateway: options.gateway,

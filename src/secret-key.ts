@@ -119,6 +119,18 @@ export function prepareNextKeyFile(dataDir: string): { key: Uint8Array; resumed:
   return { key: readKeyFile(join(dataDir, NEXT_KEY_FILE_NAME)), resumed: !created };
 }
 
+/**
+ * The key finishing a rotation takes out of the ring: secret.key.previous, which
+ * finishKeyFileRotation replaces; none when there is none yet, or when a crash inside that
+ * function already made it a copy of secret.key.
+ */
+export function keyDroppedByRotation(dataDir: string): Uint8Array | undefined {
+  const previous = join(dataDir, PREVIOUS_KEY_FILE_NAME);
+  if (!existsSync(previous)) return undefined;
+  const key = readKeyFile(previous);
+  return Buffer.compare(key, readKeyFile(join(dataDir, KEY_FILE_NAME))) === 0 ? undefined : key;
+}
+
 /** Abandons a rotation that resealed nothing (its check found a secret no key opens). */
 export function discardNextKeyFile(dataDir: string): void {
   unlinkSync(join(dataDir, NEXT_KEY_FILE_NAME));

@@ -16,16 +16,20 @@
 //
 // Recovery codes are keyed hashes under the key that was current when they were made, and cannot
 // be recomputed under another (the codes are not stored; review F6). They work while their key
-// is in the ring; the rotation reports how many accounts depend on an older key, or on none.
+// is in the ring; the rotation reports how many accounts depend on an older key, or on none. A
+// key-file rotation replaces secret.key.previous: while accounts hold unused codes made under
+// it, the rotation refuses before changing anything, unless --drop-old-recovery-codes says to
+// drop them (nothing is lost silently).
 import { loadConfig, type Config } from "../config.js";
 import { deriveKeys } from "../core/keys.js";
 import type { RecoveryCodeStore } from "../core/ports.js";
-import { recoveryCodeTagPrefix } from "../core/recovery-code-hash.js";
+import { accountsWithCodesOutside, accountsWithCodesUnder, codesOutsideRingWarning } from "../core/recovery-code-keys.js";
 import { createSealer } from "../core/seal.js";
 import {
   discardNextKeyFile,
   finishKeyFileRotation,
   generateMasterSecret,
+  keyDroppedByRotation,
   loadMasterSecrets,
   prepareNextKeyFile,
 } from "../secret-key.js";
@@ -47,13 +51,10 @@ interface RecoveryCodeKeys {
 }
 
 async function recoveryCodeKeys(store: RecoveryCodeStore, ring: Uint8Array[]): Promise<RecoveryCodeKeys> {
-  const [current, ...older] = ring.map((key) => deriveKeys(key).keyId);
-  // Each account's codes are one set, made under one key: the counts add up.
-  const count = (keyId?: string) => store.countAccountsWithUnusedCodes(recoveryCodeTagPrefix(keyId));
-  const underCurrent = await count(current);
+  const keyIds = ring.map((key) => deriveKeys(key).keyId);
   let olderKey = 0;
-  for (const keyId of older) olderKey += await count(keyId);
-  return { olderKey, lost: (await count()) - underCurrent - olderKey };
+  for (const keyId of keyIds.slice(1)) olderKey += await accountsWithCodesUnder(store, keyId);
+  return { olderKey, lost: await accountsWithCodesOutside(store, keyIds) };
 }
 
 function recoveryCodeLines({ olderKey, lost }: RecoveryCodeKeys, keyFile: boolean): string[] {
@@ -61,11 +62,11 @@ function recoveryCodeLines({ olderKey, lost }: RecoveryCodeKeys, keyFile: boolea
   if (olderKey > 0) {
     lines.push(
       `${olderKey} account(s) hold recovery codes made under an older key: they work while it stays in the ring ` +
-        `(${keyFile ? "secret.key.previous, which the next rotation replaces" : "GATEHOUSE_PREVIOUS_SECRET_KEYS"}). ` +
+        `(${keyFile ? "secret.key.previous: the next rotation refuses to replace it while they remain" : "GATEHOUSE_PREVIOUS_SECRET_KEYS"}). ` +
         "Recovery codes cannot be resealed: ask those users to get new ones at /account before the key goes.",
     );
   }
-  if (lost > 0) lines.push(`${lost} account(s) hold recovery codes made under a key no longer in the ring: those codes no longer work; the users need new ones at /account.`);
+  if (lost > 0) lines.push(codesOutsideRingWarning(lost));
   return lines;
 }
 
@@ -103,8 +104,27 @@ async function resealUnder(config: Config, ring: Uint8Array[], finish: () => voi
   );
 }
 
-async function rotateKeyFile(config: Config): Promise<void> {
+/** Accounts whose unused recovery codes finishing the rotation makes useless: their key leaves the ring. */
+async function accountsLosingCodes(config: Config): Promise<number> {
+  const dropped = keyDroppedByRotation(config.dataDir);
+  // A previous key also listed in GATEHOUSE_PREVIOUS_SECRET_KEYS stays in the ring.
+  const kept = (key: Uint8Array) => config.previousSecretKeys.some((other) => Buffer.compare(Buffer.from(other, "utf8"), key) === 0);
+  if (dropped === undefined || kept(dropped)) return 0;
+  return withServices(config, (services) => accountsWithCodesUnder(services.store.recoveryCodes, deriveKeys(dropped).keyId));
+}
+
+async function rotateKeyFile(config: Config, dropOldRecoveryCodes: boolean): Promise<void> {
   requireDatabase(config);
+  // Checked before anything changes (no secret.key.next yet), and again when resuming: a server
+  // still running on the old key may have made codes under it meanwhile.
+  const losing = await accountsLosingCodes(config);
+  if (losing > 0 && !dropOldRecoveryCodes) {
+    throw new CommandFailure(
+      `${losing} account(s) hold unused recovery codes made under secret.key.previous, which this rotation would drop: ` +
+        "their recovery codes would stop working. Ask those users to make new ones at /account, " +
+        "or rerun with --drop-old-recovery-codes to rotate anyway; nothing was changed",
+    );
+  }
   const { key: next, resumed } = prepareNextKeyFile(config.dataDir);
   const others = loadMasterSecrets(undefined, config.dataDir, config.previousSecretKeys);
   const ring = [next, ...others.filter((key) => Buffer.compare(key, next) !== 0)];
@@ -127,6 +147,7 @@ async function rotateKeyFile(config: Config): Promise<void> {
       `${resumed ? "finished the interrupted rotation: " : ""}resealed ${rotation.resealed} of ${rotation.total} secrets under the new key ${rotation.keyId}`,
       `${config.dataDir}/secret.key is the new key; ${config.dataDir}/secret.key.previous keeps the old one for servers still running on it.`,
       "Restart the server so that it seals with the new key.",
+      ...(losing > 0 ? [`--drop-old-recovery-codes: ${losing} account(s) lost their unused recovery codes with the old secret.key.previous.`] : []),
       ...recoveryCodeLines(rotation.recoveryCodes, true),
     ].join("\n"),
   );
@@ -175,14 +196,20 @@ const rotate: Command = {
     "Interrupted, run it again: it resumes with the same new key; no secret is lost meanwhile.\n" +
     "With GATEHOUSE_SECRET_KEY: reseals every secret under it, opening older ones with\n" +
     "GATEHOUSE_PREVIOUS_SECRET_KEYS; --to-env prints a new key and the steps to switch to it.\n" +
+    "Refuses, changing nothing, when the key file rotation would drop secret.key.previous while\n" +
+    "accounts hold unused recovery codes made under it (those codes would stop working).\n" +
     "Restart the server afterwards. CSRF tokens of open pages change with the key.",
   options: {
     "to-env": { type: "boolean", description: "print a new key for GATEHOUSE_SECRET_KEY and the steps to switch to it" },
+    "drop-old-recovery-codes": {
+      type: "boolean",
+      description: "rotate even though recovery codes made under secret.key.previous stop working",
+    },
   },
   async run({ values }) {
     if (values["to-env"] === true) return printEnvironmentSteps();
     const config = loadConfig();
-    if (config.secretKey === undefined) await rotateKeyFile(config);
+    if (config.secretKey === undefined) await rotateKeyFile(config, values["drop-old-recovery-codes"] === true);
     else await rotateEnvironmentKey(config);
   },
 };

@@ -135,8 +135,11 @@ export interface RecoveryCodeStore {
   consume(codeId: string, now: number): Promise<boolean>;
   /** R22: the new set replaces every previous code, used or not, in one transaction. */
   replaceRecoveryCodes(userId: string, codeHashes: string[], now: number): Promise<void>;
-  /** Key rotation: how many accounts hold unused codes whose stored hash starts with `prefix`. */
-  countAccountsWithUnusedCodes(codeHashPrefix: string): Promise<number>;
+  /**
+   * Key rotation: how many accounts hold unused codes whose stored hash starts with `prefix` and
+   * with none of `exceptPrefixes` (one query: the codes under no key of the ring, at startup).
+   */
+  countAccountsWithUnusedCodes(codeHashPrefix: string, exceptPrefixes?: readonly string[]): Promise<number>;
 }
 
 export type SessionLevel = "pending" | "full";

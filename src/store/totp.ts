@@ -184,14 +184,15 @@ export function createRecoveryCodeStore(db: Kysely<Database>): RecoveryCodeStore
     replaceRecoveryCodes: (userId, codeHashes, now) =>
       db.transaction().execute((trx) => replaceRecoveryCodes(trx, userId, codeHashes, now)),
 
-    async countAccountsWithUnusedCodes(codeHashPrefix) {
-      // The prefix is "hmac-sha256$" and a hex key id: nothing in it is a LIKE wildcard.
-      const { accounts } = await db
+    async countAccountsWithUnusedCodes(codeHashPrefix, exceptPrefixes = []) {
+      // The prefixes are "hmac-sha256$" and a hex key id: nothing in them is a LIKE wildcard.
+      let query = db
         .selectFrom("recovery_codes")
         .select((eb) => eb.fn.count<number | string>("user_id").distinct().as("accounts"))
         .where("used_at", "is", null)
-        .where("code_hash", "like", `${codeHashPrefix}%`)
-        .executeTakeFirstOrThrow();
+        .where("code_hash", "like", `${codeHashPrefix}%`);
+      for (const except of exceptPrefixes) query = query.where("code_hash", "not like", `${except}%`);
+      const { accounts } = await query.executeTakeFirstOrThrow();
       return Number(accounts);
     },
   };

@@ -66,13 +66,15 @@ export function eventsConformance(stores: () => [Store, Store]): void {
       expect(await a.events.listEvents({ limit: 10 })).toEqual([recent]);
     });
 
-    it("countAccountsWithUnusedCodes counts accounts, not codes, with unused codes under a prefix (key rotation)", async () => {
+    it("countAccountsWithUnusedCodes counts accounts, not codes, with unused codes under a prefix and none of the excepted ones (key rotation, startup)", async () => {
       const { user: ann } = await enrollUser(a);
       const { user: ben } = await enrollUser(a);
       await a.recoveryCodes.replaceRecoveryCodes(ann.id, ["hmac-sha256$aaaa0001$x", "hmac-sha256$aaaa0001$y"], T0);
       await a.recoveryCodes.replaceRecoveryCodes(ben.id, ["hmac-sha256$bbbb0002$z", "$argon2id$legacy"], T0);
       expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$")).toBe(2);
       expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$aaaa0001$")).toBe(1);
+      expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$", ["hmac-sha256$aaaa0001$"])).toBe(1);
+      expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$", ["hmac-sha256$aaaa0001$", "hmac-sha256$bbbb0002$"])).toBe(0);
       const keyed = (await a.recoveryCodes.listUnused(ben.id)).find((r) => r.codeHash.startsWith("hmac"))!;
       expect(await a.recoveryCodes.consume(keyed.id, T0)).toBe(true);
       expect(await b.recoveryCodes.countAccountsWithUnusedCodes("hmac-sha256$bbbb0002$")).toBe(0);
