@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { usernameKey } from "../core/credentials.js";
 import { GROUP_NAME_RULE, isGroupName } from "../core/groups.js";
-import { parsePublicPathRules, pathPatternProblem, publicPathMatcher, type PublicPathRule, type PublicPaths } from "./public-paths.js";
+import { parsePublicPathRules, pathPatternProblem, publicPathMatcher, type PublicPathRule } from "./public-paths.js";
 
 /**
  * public: pass without a session; allow: pass (a full sign-in it admits); deny: 403 (a full
@@ -23,7 +23,7 @@ export interface Identity {
 type Admits = { public: true } | { groups: ReadonlySet<string> } | { users: ReadonlySet<string> };
 
 export interface AccessRule {
-  matches: PublicPaths;
+  paths: PublicPathRule[];
   admits: Admits;
 }
 
@@ -110,7 +110,7 @@ export function parseAccessRules(text: string): AccessRules {
   return {
     default: parsed.data.default,
     rules: parsed.data.rules.map((rule) => ({
-      matches: publicPathMatcher(parsePublicPathRules(rule.paths)),
+      paths: parsePublicPathRules(rule.paths),
       admits: rule.public
         ? { public: true }
         : rule.groups
@@ -133,15 +133,17 @@ function admitsIdentity(admits: Admits, identity: Identity): boolean {
  */
 export function createAccessPolicy(publicPaths: PublicPathRule[], file: AccessRules | undefined): AccessPolicy {
   const rules: AccessRule[] = [
-    ...(publicPaths.length > 0 ? [{ matches: publicPathMatcher(publicPaths), admits: { public: true } as const }] : []),
+    ...(publicPaths.length > 0 ? [{ paths: publicPaths, admits: { public: true } as const }] : []),
     ...(file?.rules ?? []),
   ];
   const defaultAllows = (file?.default ?? "signed-in") === "signed-in";
+  const exactly = rules.map((rule) => ({ matches: publicPathMatcher(rule.paths), admits: rule.admits }));
+  const leniently = rules.map((rule) => ({ matches: publicPathMatcher(rule.paths.map(lenientPattern)), admits: rule.admits }));
 
-  return (path, identity) => {
+  const decideBy = (matchers: typeof exactly, path: string | undefined, identity: Identity | null): AccessDecision => {
     // An unknown path (forward auth without a trusted proxy's URI) is never public, and lets
     // through only someone every rule and the default would let through: it may be any path.
-    const rule = path === undefined ? undefined : rules.find((candidate) => candidate.matches(path));
+    const rule = path === undefined ? undefined : matchers.find((candidate) => candidate.matches(path));
     if (rule && "public" in rule.admits) return "public";
     if (identity === null) return "sign-in";
     if (rule) return admitsIdentity(rule.admits, identity) ? "allow" : "deny";
@@ -150,4 +152,29 @@ export function createAccessPolicy(publicPaths: PublicPathRule[], file: AccessRu
     }
     return defaultAllows ? "allow" : "deny";
   };
+
+  // The stricter of the path as written and as a lenient upstream reads it (lenientReading).
+  return (path, identity) => {
+    const exact = decideBy(exactly, path, identity);
+    const lenient = decideBy(leniently, path === undefined ? undefined : lenientReading(path), identity);
+    return STRICTNESS.indexOf(exact) >= STRICTNESS.indexOf(lenient) ? exact : lenient;
+  };
+}
+
+/** From the decision that lets the most through to the one that lets the least. */
+const STRICTNESS: readonly AccessDecision[] = ["public", "allow", "sign-in", "deny"];
+
+/**
+ * A path as lenient upstreams read it: Java servers drop each segment's ";parameters" (Tomcat
+ * serves /admin;x/y as /admin/y) and merge "//", Express and IIS ignore letter case, Express a
+ * final "/". A rule holds under this reading too, or /Admin, /admin;x/y and /exact/ would slip
+ * past rules for /admin/* and /exact to such an app.
+ */
+export function lenientReading(path: string): string {
+  const read = path.split("/").map((segment) => segment.split(";", 1)[0]).join("/").replace(/\/{2,}/g, "/").toLowerCase();
+  return read.length > 1 && read.endsWith("/") ? read.slice(0, -1) : read;
+}
+
+function lenientPattern(pattern: PublicPathRule): PublicPathRule {
+  return { path: pattern.path === "" ? "" : lenientReading(pattern.path), withSubpaths: pattern.withSubpaths };
 }

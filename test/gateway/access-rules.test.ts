@@ -103,6 +103,36 @@ describe("access decisions", () => {
   });
 });
 
+describe("rule bypass by a second spelling of the path (letter case, ';parameters', a final '/')", () => {
+  // Express and IIS ignore letter case, Tomcat drops ';x' from a segment, Express a final '/':
+  // to such an app each of these is the protected path, so the rule must hold for them too.
+  const decide = policy({
+    default: "signed-in",
+    rules: [
+      { paths: ["/static/*"], public: true },
+      { paths: ["/admin/*", "/exact"], groups: ["admins"] },
+    ],
+  });
+
+  it("a path the rules protect is refused in every spelling a lenient upstream reads as it", () => {
+    for (const path of ["/Admin/x", "/ADMIN", "/admin;x/y", "/admin;/x", "/Exact", "/exact/", "/exact;jsessionid=1", "/EXACT;x/"]) {
+      expect(decide(path, alice), path).toBe("deny");
+      expect(decide(path, admin), path).toBe("allow");
+    }
+  });
+
+  it("is no wider than before: /administrator and other paths keep the default, anonymous visitors sign in", () => {
+    expect(decide("/administrator", alice)).toBe("allow");
+    expect(decide("/Admin/x", null)).toBe("sign-in");
+  });
+
+  it("a public rule needs both readings: /Static/x is not public to an app that tells case apart", () => {
+    expect(decide("/static/app.css", null)).toBe("public");
+    expect(decide("/Static/app.css", null)).toBe("sign-in");
+    expect(decide("/static;x/app.css", null)).toBe("sign-in");
+  });
+});
+
 describe("bad rules files: one line naming the problem", () => {
   const problems: [string, string, RegExp][] = [
     ["not JSON", '{"default": "deny",', /^not valid JSON: /],

@@ -156,6 +156,28 @@ describe("the built-in proxy", () => {
   });
 });
 
+describe("rule bypass by a second spelling of the path (letter case, ';parameters', a final '/')", () => {
+  // An Express, IIS or Tomcat upstream serves each of these as /admin/... or /app/... .
+  const SPELLINGS = ["/Admin/users", "/ADMIN", "/admin;x/users", "/admin/"];
+
+  it("the proxy refuses an outsider every spelling, and nothing reaches the upstream", async () => {
+    await start({ accessRules: { default: "signed-in", rules: [{ paths: ["/admin/*"], groups: ["admins"] }] } });
+    const outsider = await member("sam", ["staff"]);
+    for (const path of SPELLINGS) expect((await outsider.get(path)).statusCode, path).toBe(403);
+    expect(upstream.seen).toHaveLength(0);
+    expect((await outsider.get("/administrator")).statusCode).toBe(200);
+  });
+
+  it("verify answers 403, never 200, to an outsider for every spelling a trusted proxy names", async () => {
+    await start({ forwardAuthOnly: true, accessRules: { default: "signed-in", rules: [{ paths: ["/admin/*"], groups: ["admins"] }] } });
+    const outsider = await member("sam", ["staff"]);
+    for (const uri of SPELLINGS) {
+      const res = await outsider.request({ method: "GET", url: `${PREFIX}/auth/verify`, remoteAddress: PROXY, headers: { "x-original-uri": uri } });
+      expect(res.statusCode, uri).toBe(403);
+    }
+  });
+});
+
 describe("WebSocket upgrades pass the same rules", () => {
   function connect(origin: string, path: string, cookie: string): Promise<{ status: number } | { headers: Record<string, string> }> {
     return new Promise((resolve, reject) => {
@@ -181,6 +203,14 @@ describe("WebSocket upgrades pass the same rules", () => {
     expect(allowed).toMatchObject({ headers: { "x-gatehouse-user": "root", "x-gatehouse-groups": "admins" } });
     upstream.seen.length = 0;
     expect(await connect(origin, "/admin/live", cookieHeader(outsider))).toEqual({ status: 403 });
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it("rule bypass by a second spelling of the path: an outsider's upgrade to /Admin/... or /admin;x/... gets 403 too", async () => {
+    await start({ accessRules: { default: "signed-in", rules: [{ paths: ["/admin/*"], groups: ["admins"] }] } });
+    const origin = await listen(t);
+    const outsider = await member("sam", ["staff"]);
+    for (const path of ["/Admin/live", "/admin;x/live"]) expect(await connect(origin, path, cookieHeader(outsider)), path).toEqual({ status: 403 });
     expect(upstream.seen).toHaveLength(0);
   });
 });
