@@ -52,6 +52,8 @@ export const throttleKey = (kind: "login" | "register", ...parts: string[]) => `
 
 const invalidCredentials = () =>
   new GatehouseError(ErrorCode.INVALID_CREDENTIALS, "The username or password is not right.");
+const accountDisabled = () =>
+  new GatehouseError(ErrorCode.ACCOUNT_DISABLED, "This account is disabled. Ask an administrator to enable it.");
 
 export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
   const { users, throttle, hasher, clock, newId, events, admission } = deps;
@@ -93,11 +95,13 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     // account cost and answer the same to anyone who does not know the password (R44).
     if (user.disabledAt !== null) {
       await events.record({ type: "disabled-account-refused", origin, userId: user.id });
-      throw new GatehouseError(ErrorCode.ACCOUNT_DISABLED, "This account is disabled. Ask an administrator to enable it.");
+      throw accountDisabled();
     }
     // R42: parameters upgraded on the way in.
     if (hasher.needsRehash(user.passwordHash)) {
-      await users.updatePasswordHash(user.id, await hasher.hash(password));
+      const upgraded = await hasher.hash(password);
+      await users.updatePasswordHash(user.id, upgraded);
+      return { ...user, passwordHash: upgraded };
     }
     return user;
   }
@@ -162,6 +166,17 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     async confirmPassword(user: UserRecord, password: string, origin: RequestOrigin): Promise<void> {
       const checked = await checkPassword(user.username, password, origin);
       if (checked.id !== user.id) throw invalidCredentials();
+    },
+
+    /**
+     * Whether the password step `user` passed still stands now that its session exists: a
+     * password change or an administrator's disable that landed during the check (an Argon2
+     * verify) ended every session but the one started after it. Throws as the step would now.
+     */
+    async confirmStillAdmitted(user: UserRecord): Promise<void> {
+      const current = await users.findUserById(user.id);
+      if (!current || current.passwordHash !== user.passwordHash) throw invalidCredentials();
+      if (current.disabledAt !== null) throw accountDisabled();
     },
 
     /** The registration policy (R43), then Argon2id: for a password an administrator sets. */

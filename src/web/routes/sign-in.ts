@@ -66,6 +66,11 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
       }
       const level = state.kind === "signed-in" ? "full" : "pending";
       const issued = await deps.sessions.start(level, user.id, next, request.visitor.session);
+      // Checked once the session exists: ending every session cannot miss this one then.
+      await deps.accounts.confirmStillAdmitted(user).catch(async (error: unknown) => {
+        await deps.sessions.end(issued.session, origin);
+        throw error;
+      });
       helpers.startSession(reply, issued.token);
       return redirect(reply, helpers.stepPath(nextStep(state), next));
     },
