@@ -20,14 +20,19 @@ import { registerVisitor } from "./visitor.js";
  * `?invite=`, an upstream app's reset link or API key).
  */
 function loggedRequest(request: FastifyRequest) {
-  const query = request.url.indexOf("?");
   return {
     method: request.method,
-    url: query === -1 ? request.url : request.url.slice(0, query),
+    url: withoutQuery(request.url),
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,
   };
+}
+
+function withoutQuery(url: unknown) {
+  if (typeof url !== "string") return url;
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /** Forms here are a few short fields; anything larger is refused with 413 before parsing. */
@@ -46,7 +51,8 @@ export async function buildApp(
   const pageHeaders = pageHeaderList(pageHeaderOptions);
   const app = Fastify({
     // A child's serializers take precedence over Fastify's own `req` serializer.
-    loggerInstance: options.logger.child({}, { serializers: { req: loggedRequest } }),
+    // `url` too: the proxy logs each WebSocket's upstream URL, query included, at debug.
+    loggerInstance: options.logger.child({}, { serializers: { req: loggedRequest, url: withoutQuery } }),
     bodyLimit: BODY_LIMIT_BYTES,
     // R48, R50: X-Forwarded-For (and -Proto, -Host) count only from GATEHOUSE_TRUSTED_PROXIES;
     // by default the client address is the socket peer.

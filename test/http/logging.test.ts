@@ -2,8 +2,9 @@
 // enrollment and sign-ins is kept out of it, at the most verbose level, while security events are in.
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { buildTestApp, type TestApp, type TestClient } from "../support/app.js";
-import { buildGatewayApp, enrollThroughGateway } from "../support/gateway.js";
+import { buildGatewayApp, cookieHeader, enrollThroughGateway, listen } from "../support/gateway.js";
 import { startUpstream } from "../support/upstream.js";
 import {
   codeAt,
@@ -220,5 +221,30 @@ describe("query strings stay out of the log (review F9: upstream reset tokens an
     expect(text).toContain('"/static/x"');
     expect(text).toContain('"/.gatehouse/login"');
     for (const secret of ["SECRET456", "SECRET123", "SECRET789", "reset_token", "api_key"]) expect(text).not.toContain(secret);
+  });
+
+  it("at trace, a proxied WebSocket /live?ws_token=... logs its path, never the query (the proxy logs its upstream URL)", async () => {
+    const upstream = await startUpstream();
+    const log: string[] = [];
+    const t = await buildGatewayApp({ upstream: upstream.url, overrides: { logger: pino({ level: "trace" }, { write: (line: string) => log.push(line) }) } });
+    try {
+      const client = t.client();
+      await enrollThroughGateway(t, client, "alice");
+      const origin = await listen(t);
+      const socket = new WebSocket(`${origin.replace("http:", "ws:")}/live?ws_token=SECRET246`, { headers: { cookie: cookieHeader(client) } });
+      // The upstream's first message: the upgrade went all the way through.
+      const first = await new Promise<string>((resolve, reject) => {
+        socket.once("message", (data) => resolve(String(data)));
+        socket.once("error", reject);
+      });
+      expect(first, "control: the upstream saw the query").toContain("SECRET246");
+      socket.close();
+    } finally {
+      await t.close();
+      await upstream.close();
+    }
+    const text = log.join("");
+    expect(text, "control: the proxy's line is there").toContain("/live");
+    expect(text).not.toContain("SECRET246");
   });
 });
