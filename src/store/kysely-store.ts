@@ -48,8 +48,14 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+/**
+ * `schema` (PostgreSQL): where Kysely's bookkeeping tables live. Without it Kysely takes a
+ * kysely_migration_lock table in ANY schema of the database (another app's, another
+ * installation's) as its own, skips creating it, and the migration fails.
+ */
+export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema !== undefined && { migrationTableSchema: schema }) });
+  const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error("database migration failed");
 }
 

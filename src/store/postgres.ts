@@ -71,7 +71,8 @@ async function migrateUnderLock(pool: pg.Pool, db: Kysely<Database>, schema: str
       const existing = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
       if (existing.rowCount === 0) await client.query(`CREATE SCHEMA "${schema}"`);
     }
-    await migrateToLatest(db);
+    const current = await client.query<{ schema: string }>("SELECT current_schema() AS schema");
+    await migrateToLatest(db, schema ?? current.rows[0]?.schema);
     await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
     client.release();
   } catch (error) {

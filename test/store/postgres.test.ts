@@ -91,6 +91,27 @@ describe("openPostgresStore", () => {
     }
   });
 
+  it("migrates a fresh schema although another schema of the database holds Kysely's bookkeeping tables", async () => {
+    await requirePostgres();
+    // Another app (or an installation killed halfway) with its own kysely_migration_lock: Kysely
+    // without a bookkeeping schema took that table for ours, skipped creating it, and failed.
+    const other = freshSchemaName();
+    const schema = freshSchemaName();
+    try {
+      await admin.query(`CREATE SCHEMA "${other}"`);
+      await admin.query(`CREATE TABLE "${other}".kysely_migration_lock (id varchar(255) PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0)`);
+      await admin.query(`CREATE TABLE "${other}".kysely_migration (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`);
+      const store = await openPostgresStore(URL, CONFORMANCE_POLICY, { schema });
+      await store.close();
+      const migrations = await admin.query(`SELECT name FROM "${schema}".kysely_migration ORDER BY name`);
+      expect(migrations.rows).toEqual(Object.keys(allMigrations).sort().map((name) => ({ name })));
+      expect((await admin.query(`SELECT count(*)::int AS n FROM "${other}".kysely_migration`)).rows[0].n).toBe(0);
+    } finally {
+      await dropSchema(other);
+      await dropSchema(schema);
+    }
+  });
+
   it("refuses a schema name that is not a plain lower-case identifier, before connecting", async () => {
     await expect(openPostgresStore(URL, CONFORMANCE_POLICY, { schema: 'x"; DROP SCHEMA public; --' })).rejects.toThrow(
       TypeError,
