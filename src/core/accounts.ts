@@ -100,8 +100,9 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     // R42: parameters upgraded on the way in.
     if (hasher.needsRehash(user.passwordHash)) {
       const upgraded = await hasher.hash(password);
-      await users.updatePasswordHash(user.id, upgraded);
-      return { ...user, passwordHash: upgraded };
+      // Conditional: a password set meanwhile (`gatehouse user password`) is never replaced by a
+      // hash of the old one; the caller's confirmStillAdmitted then sees the change and refuses.
+      if (await users.updatePasswordHash(user.id, upgraded, user.passwordHash)) return { ...user, passwordHash: upgraded };
     }
     return user;
   }

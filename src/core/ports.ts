@@ -29,7 +29,12 @@ export interface UserStore {
   createUser(user: NewUser): Promise<boolean>;
   findUserByUsernameKey(usernameKey: string): Promise<UserRecord | null>;
   findUserById(id: string): Promise<UserRecord | null>;
-  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /**
+   * With `expectedHash`, only while the stored hash is still that one (a compare-and-set: a
+   * sign-in's parameter upgrade never overwrites a password an administrator set meanwhile).
+   * False when nothing was written.
+   */
+  updatePasswordHash(userId: string, passwordHash: string, expectedHash?: string): Promise<boolean>;
   listUsers(): Promise<UserRecord[]>;
   /**
    * `at`: disables the account from then on, unless it already is; null: enables it. False when

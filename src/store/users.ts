@@ -53,8 +53,11 @@ export function createUserStore(db: Kysely<Database>): UserStore {
       return row ? toUser(row) : null;
     },
 
-    async updatePasswordHash(userId, passwordHash) {
-      await db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", userId).execute();
+    async updatePasswordHash(userId, passwordHash, expectedHash) {
+      let update = db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", userId);
+      if (expectedHash !== undefined) update = update.where("password_hash", "=", expectedHash);
+      const result = await update.executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     async listUsers() {

@@ -81,4 +81,21 @@ describe("a sign-in racing an administrator's action keeps no session", () => {
     expect(res.headers.location).toBe("/2fa");
     expect((await t.store.users.findUserById(id))!.passwordHash).toContain("t=1,");
   });
+
+  it("a sign-in in flight whose hash needs an upgrade never overwrites the password an administrator set meanwhile", async () => {
+    await enrolledUser(t, "alice");
+    const id = await userIdOf(t, "alice");
+    const older = createPasswordHasher({ ...TEST_ARGON2, timeCost: TEST_ARGON2.timeCost + 1 });
+    await t.store.users.updatePasswordHash(id, await older.hash(STRONG_PASSWORD));
+    const user = (await t.store.users.findUserById(id))!;
+    const { res } = await signInAcross(() => t.services.admin.setPassword(user, "a-brand-new-password-77", CLI_ORIGIN));
+    expect(res.statusCode).toBe(401);
+    // The administrator's password is the one that works; the old one no longer does.
+    const owner = t.client();
+    await owner.get("/login");
+    expect((await owner.post("/login", { username: "alice", password: "a-brand-new-password-77" })).statusCode).toBe(303);
+    const thief = t.client();
+    await thief.get("/login");
+    expect((await thief.post("/login", { username: "alice", password: STRONG_PASSWORD })).statusCode).toBe(401);
+  });
 });

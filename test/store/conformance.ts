@@ -116,6 +116,17 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
         await a.users.updatePasswordHash(user.id, "$argon2id$new");
         expect((await b.users.findUserById(user.id))?.passwordHash).toBe("$argon2id$new");
       });
+
+      it("upgrades a password hash only while it is still the one read: a password set meanwhile stays", async () => {
+        const user = newUser();
+        await a.users.createUser(user);
+        // An administrator sets a new password while a sign-in with the old one is being checked.
+        expect(await b.users.updatePasswordHash(user.id, "$argon2id$set-by-admin")).toBe(true);
+        expect(await a.users.updatePasswordHash(user.id, "$argon2id$upgraded-old", user.passwordHash)).toBe(false);
+        expect((await a.users.findUserById(user.id))?.passwordHash).toBe("$argon2id$set-by-admin");
+        expect(await a.users.updatePasswordHash(user.id, "$argon2id$upgraded", "$argon2id$set-by-admin")).toBe(true);
+        expect((await b.users.findUserById(user.id))?.passwordHash).toBe("$argon2id$upgraded");
+      });
     });
 
     describe("TOTP factor and replay guard (R6, R7)", () => {
