@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
-import type { Config } from "../config.js";
+import { loadConfig, type Config } from "../config.js";
 import { usernameKey } from "../core/credentials.js";
 import type { EventOrigin, UserRecord } from "../core/ports.js";
 import { notifierFromConfig } from "../notify/from-config.js";
@@ -78,6 +78,11 @@ export async function withServices<T>(
   } finally {
     await services.close();
   }
+}
+
+/** `withServices` on the server's configuration for the user NAME, who must exist (exit 1 if not). */
+export function withUser<T>(name: string, work: (services: Services, user: UserRecord) => Promise<T>): Promise<T> {
+  return withServices(loadConfig(), async (services) => work(services, await findUser(services, name)));
 }
 
 export async function findUser(services: Services, name: string): Promise<UserRecord> {

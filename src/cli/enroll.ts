@@ -4,12 +4,11 @@
 // codes once. The same core path as the web page: the same pending secret until it is confirmed
 // or expires (R24), the same throttle (R10), the same replay guard (R7). The console's key is its
 // own: no browser session of the user sees or confirms it.
-import { loadConfig } from "../config.js";
 import { ErrorCode, isGatehouseError, ThrottledError } from "../core/errors.js";
 import { renderQRCodeTerminal } from "../core/qr.js";
 import { consoleEnrollment } from "../core/two-factor.js";
 import { CommandFailure, type Command } from "./command.js";
-import { CLI_ORIGIN, findUser, withServices } from "./context.js";
+import { CLI_ORIGIN, withUser } from "./context.js";
 import { formatTime, readLine, writeOut } from "./io.js";
 
 /** As on the setup page: easier to type into an app by hand. */
@@ -50,8 +49,7 @@ const enroll: Command = {
     "turns two-factor sign-in on and prints the recovery codes, shown this once only.\n" +
     "Until it is confirmed (15 minutes), running it again shows the same key.",
   async run({ positionals: [name] }) {
-    const codes = await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
+    const codes = await withUser(name!, async (services, user) => {
       if (await services.twoFactor.isEnrolled(user.id)) {
         throw new CommandFailure(`${name} already has two-factor sign-in; reset it first with gatehouse user reset-2fa ${name}`);
       }

@@ -1,9 +1,8 @@
 // `gatehouse user disable|enable|password|sign-out NAME`: taking an account's access away, giving
 // it back, setting its password. The core (src/core/admin.ts) decides what ends; this file parses,
 // calls and prints what ended.
-import { loadConfig } from "../config.js";
 import type { Command } from "./command.js";
-import { CLI_ORIGIN, findUser, withServices } from "./context.js";
+import { CLI_ORIGIN, withUser } from "./context.js";
 import { countOf, writeOut } from "./io.js";
 import { readNewPassword } from "./user.js";
 
@@ -16,10 +15,7 @@ const disable: Command = {
     "disabled; a wrong one answers 401 as for anyone. Nothing else of the user is deleted:\n" +
     "gatehouse user enable NAME lets them sign in again (with a new sign-in).",
   async run({ positionals: [name] }) {
-    const { changed, sessionsEnded } = await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
-      return services.admin.disable(user.id, CLI_ORIGIN);
-    });
+    const { changed, sessionsEnded } = await withUser(name!, (services, user) => services.admin.disable(user.id, CLI_ORIGIN));
     const state = changed ? `disabled ${name}` : `${name} was already disabled`;
     writeOut(`${state}; ${countOf(sessionsEnded, "session")} ended, remembered browsers forgotten`);
   },
@@ -30,10 +26,7 @@ const enable: Command = {
   positionals: ["NAME"],
   summary: "Let a disabled user sign in again.",
   async run({ positionals: [name] }) {
-    const changed = await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
-      return services.admin.enable(user.id, CLI_ORIGIN);
-    });
+    const changed = await withUser(name!, (services, user) => services.admin.enable(user.id, CLI_ORIGIN));
     writeOut(changed ? `enabled ${name}; they sign in anew` : `${name} is not disabled; nothing changed`);
   },
 };
@@ -47,11 +40,10 @@ const password: Command = {
     "stdin when stdin is a pipe; never from the command line. The registration's password rules\n" +
     "apply. Every session and remembered browser of the user ends; the authenticator stays.",
   async run({ positionals: [name] }) {
-    const sessionsEnded = await withServices(loadConfig(), async (services) => {
-      // The user first: no password is asked for a name that does not exist.
-      const user = await findUser(services, name!);
-      return services.admin.setPassword(user, await readNewPassword(name!), CLI_ORIGIN);
-    });
+    // The user first: no password is asked for a name that does not exist.
+    const sessionsEnded = await withUser(name!, async (services, user) =>
+      services.admin.setPassword(user, await readNewPassword(name!), CLI_ORIGIN),
+    );
     writeOut(`set a new password for ${name}; ${countOf(sessionsEnded, "session")} ended, remembered browsers forgotten`);
   },
 };
@@ -64,10 +56,7 @@ const signOut: Command = {
     "Full and password-only sessions end at once; the user signs in again with the password.\n" +
     "A remembered browser still skips the code then: gatehouse user password NAME ends those too.",
   async run({ positionals: [name] }) {
-    const sessionsEnded = await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
-      return services.admin.signOut(user.id, CLI_ORIGIN);
-    });
+    const sessionsEnded = await withUser(name!, (services, user) => services.admin.signOut(user.id, CLI_ORIGIN));
     writeOut(`signed ${name} out: ${countOf(sessionsEnded, "session")} ended; remembered browsers kept`);
   },
 };

@@ -1,9 +1,8 @@
 // `gatehouse user groups NAME [GROUP...]`: sets a user's groups to exactly those listed, which
 // the gateway's access rules match and the app receives as X-Gatehouse-Groups.
-import { loadConfig } from "../config.js";
 import { GROUP_NAME_RULE, isGroupName, sortedGroups } from "../core/groups.js";
 import { synopsis, UsageError, type Command } from "./command.js";
-import { CLI_ORIGIN, findUser, withServices } from "./context.js";
+import { CLI_ORIGIN, withUser } from "./context.js";
 import { writeOut } from "./io.js";
 
 const groups: Command = {
@@ -20,8 +19,7 @@ const groups: Command = {
     const bad = listed.find((group) => !isGroupName(group));
     if (bad !== undefined) throw new UsageError(`'${bad}' is not a group name (${GROUP_NAME_RULE})`, `usage: ${synopsis(groups)}`);
     const wanted = sortedGroups(listed);
-    const user = await withServices(loadConfig(), async (services) => {
-      const found = await findUser(services, name!);
+    const user = await withUser(name!, async (services, found) => {
       await services.store.groups.setGroups(found.id, wanted);
       await services.events.record({ type: "admin-groups-set", origin: CLI_ORIGIN, userId: found.id, detail: { groups: wanted.join(",") } });
       return found;

@@ -4,7 +4,7 @@ import { loadConfig } from "../config.js";
 import type { StoredEvent, UserRecord } from "../core/ports.js";
 import type { Services } from "../services.js";
 import type { Command } from "./command.js";
-import { findUser, withServices } from "./context.js";
+import { withServices, withUser } from "./context.js";
 import { formatTable, formatTime, isoTime, writeJSON, writeOut } from "./io.js";
 
 const JSON_OPTION = { json: { type: "boolean", description: "print JSON instead of text" } } as const;
@@ -77,8 +77,7 @@ const show: Command = {
   summary: "Show a user's 2FA status, codes left, browsers and last events.",
   options: JSON_OPTION,
   async run({ values, positionals: [name] }) {
-    const details = await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
+    const details = await withUser(name!, async (services, user) => {
       const now = services.clock.now();
       const devices = await services.store.devices.listDevices(user.id, now);
       const sessions = await services.store.sessions.listUserSessions(user.id, now, services.timeouts.idleMs);

@@ -4,7 +4,7 @@
 import { loadConfig } from "../config.js";
 import { ErrorCode, isGatehouseError } from "../core/errors.js";
 import { CommandFailure, type Command } from "./command.js";
-import { CLI_ORIGIN, findUser, requireDatabase, withServices } from "./context.js";
+import { CLI_ORIGIN, requireDatabase, withServices, withUser } from "./context.js";
 import { countOf, promptHidden, readLine, writeOut } from "./io.js";
 
 /** Never from argv, where other users see it in `ps` and it lands in shell history. */
@@ -57,8 +57,7 @@ const remove: Command = {
     "Deletes the user with their authenticator, recovery codes, sessions and remembered browsers,\n" +
     "at once. The activity log keeps their past events.",
   async run({ positionals: [name] }) {
-    await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
+    await withUser(name!, async (services, user) => {
       // One DELETE: everything of theirs goes with it by cascade, or nothing does.
       if (!(await services.store.users.deleteUser(user.id))) throw new CommandFailure(`no user named ${name}`);
       await services.events.record({ type: "admin-user-removed", origin: CLI_ORIGIN, userId: user.id, detail: { username: user.username } });
@@ -77,10 +76,7 @@ const resetTwoFactor: Command = {
     "password-only) and lifts the second-factor lock. If the password may be known to someone\n" +
     "else too, set a new one first with gatehouse user password NAME.",
   async run({ positionals: [name] }) {
-    const { hadFactor, sessionsEnded } = await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
-      return services.admin.resetTwoFactor(user.id, CLI_ORIGIN);
-    });
+    const { hadFactor, sessionsEnded } = await withUser(name!, (services, user) => services.admin.resetTwoFactor(user.id, CLI_ORIGIN));
     writeOut(
       [
         hadFactor ? `two-factor sign-in is off for ${name}` : `${name} had no authenticator`,
@@ -96,8 +92,7 @@ const unlock: Command = {
   positionals: ["NAME"],
   summary: "Clear the second-factor lock, also the one after 100 failures.",
   async run({ positionals: [name] }) {
-    await withServices(loadConfig(), async (services) => {
-      const user = await findUser(services, name!);
+    await withUser(name!, async (services, user) => {
       await services.throttles.secondFactor.unlock(user.id);
       await services.events.record({ type: "admin-unlocked", origin: CLI_ORIGIN, userId: user.id });
     });
