@@ -123,7 +123,7 @@ export function parseAccessRules(text: string): AccessRules {
 
 function admitsIdentity(admits: Admits, identity: Identity): boolean {
   if ("public" in admits) return true;
-  if ("users" in admits) return admits.users.has(identity.username.toLowerCase());
+  if ("users" in admits) return admits.users.has(usernameKey(identity.username) ?? "");
   return identity.groups.some((group) => admits.groups.has(group));
 }
 
