@@ -1,7 +1,7 @@
 // The web app over the shared services: the pieces `npm start` and the HTTP tests run.
 import type { FastifyInstance } from "fastify";
 import { DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
-import { deriveKeys } from "./core/keys.js";
+import { keyIdsOf } from "./core/keys.js";
 import { accountsWithCodesOutside, codesOutsideRingWarning } from "./core/recovery-code-keys.js";
 import { createServices, type ServiceOptions, type Services } from "./services.js";
 import type { Store } from "./store/kysely-store.js";
@@ -23,8 +23,7 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
  * how many accounts, so the loss is not silent. One query; no ids or tags in the log.
  */
 async function warnOfCodesOutsideRing({ store, logger }: Services, masterSecrets: Uint8Array[]): Promise<void> {
-  const ring = masterSecrets.map((key) => deriveKeys(key).keyId);
-  const accounts = await accountsWithCodesOutside(store.recoveryCodes, ring);
+  const accounts = await accountsWithCodesOutside(store.recoveryCodes, keyIdsOf(masterSecrets));
   if (accounts > 0) logger.warn(codesOutsideRingWarning(accounts));
 }
 

@@ -21,7 +21,7 @@
 // it, the rotation refuses before changing anything, unless --drop-old-recovery-codes says to
 // drop them (nothing is lost silently).
 import { loadConfig, type Config } from "../config.js";
-import { deriveKeys } from "../core/keys.js";
+import { deriveKeys, keyIdsOf } from "../core/keys.js";
 import type { RecoveryCodeStore } from "../core/ports.js";
 import { accountsWithCodesOutside, accountsWithCodesUnder, codesOutsideRingWarning } from "../core/recovery-code-keys.js";
 import { createSealer } from "../core/seal.js";
@@ -51,7 +51,7 @@ interface RecoveryCodeKeys {
 }
 
 async function recoveryCodeKeys(store: RecoveryCodeStore, ring: Uint8Array[]): Promise<RecoveryCodeKeys> {
-  const keyIds = ring.map((key) => deriveKeys(key).keyId);
+  const keyIds = keyIdsOf(ring);
   let olderKey = 0;
   for (const keyId of keyIds.slice(1)) olderKey += await accountsWithCodesUnder(store, keyId);
   return { olderKey, lost: await accountsWithCodesOutside(store, keyIds) };

@@ -37,3 +37,8 @@ export function deriveKeys(masterSecret: Uint8Array): DerivedKeys {
   const recoveryCodeKey = { id: keyId, key: hkdf(masterSecret, RECOVERY_INFO) };
   return { sealingKey: { id: keyId, key: sealing }, csrfKey, recoveryCodeKey, keyId };
 }
+
+/** The ids of a key ring's master secrets, in ring order (which key made a recovery code's tag). */
+export function keyIdsOf(masterSecrets: readonly Uint8Array[]): string[] {
+  return masterSecrets.map((secret) => deriveKeys(secret).keyId);
+}
