@@ -41,19 +41,17 @@ export async function composeApp(
     cookieDomain: options.cookieDomain,
   };
   const app = await buildApp({ ...web, logger }, {
-    accounts: services.accounts,
+    signIn: services.signIn,
+    accountChanges: services.accountChanges,
     invitations: services.invitations,
-    twoFactor: services.twoFactor,
     sessions: services.sessions,
     devices: services.devices,
-    users: store.users,
+    rememberBrowserMs: services.devices.lifetimeMs,
     groups: store.groups,
     recoveryCodes: store.recoveryCodes,
     activity: store.events,
-    sealer: services.sealer,
     csrfKey: services.csrfKey,
     health: services.health,
-    clock,
     random: services.random,
     durability: store.durability,
   });

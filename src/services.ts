@@ -5,6 +5,7 @@ import { randomFillSync, randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { pino, type Logger } from "pino";
 import { createActivityLog } from "./activity.js";
+import { createAccountChanges } from "./core/account-changes.js";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { createAdministration } from "./core/admin.js";
 import { createInvitations, type RegistrationMode } from "./core/invitations.js";
@@ -16,6 +17,7 @@ import { createRecoveryCodeHasher } from "./core/recovery-code-hash.js";
 import { createRememberedDevices, MAX_REMEMBER_DEVICE_MS } from "./core/remembered-devices.js";
 import { createSealer } from "./core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
+import { createSignIn } from "./core/sign-in.js";
 import { createTwoFactor } from "./core/two-factor.js";
 import { createRedisLoginThrottle, createRedisSecondFactorThrottle } from "./limits/redis.js";
 import { closeRedisClient, createRedisClient, redisHealth, waitUntilReady } from "./limits/redis-client.js";
@@ -127,6 +129,31 @@ export async function createServices(options: ServiceOptions) {
     DEFAULT_LOGIN_LIMITS,
   );
 
+  const twoFactor = createTwoFactor(
+    {
+      totp: store.totp,
+      recoveryCodes: store.recoveryCodes,
+      throttle: throttles.secondFactor,
+      sealer,
+      recoveryCodeHasher: createRecoveryCodeHasher(keys.map((k) => k.recoveryCodeKey)),
+      legacyRecoveryCodeHasher: hasher,
+      clock,
+      random,
+      events,
+    },
+    { issuer: options.issuer, enrollmentTTLms: ENROLLMENT_TTL_MS },
+  );
+  const sessions = createSessionManager({ store: store.sessions, clock, random, timeouts, events, sealer });
+  const devices = createRememberedDevices({
+    store: store.devices,
+    users: store.users,
+    clock,
+    random,
+    events,
+    newId: randomUUID,
+    lifetimeMs: options.rememberDeviceMs ?? MAX_REMEMBER_DEVICE_MS,
+  });
+
   return {
     store,
     /** Use these, not store.*Throttle: with REDIS_URL the counters live in Redis. */
@@ -152,30 +179,11 @@ export async function createServices(options: ServiceOptions) {
       clock,
       events,
     }),
-    twoFactor: createTwoFactor(
-      {
-        totp: store.totp,
-        recoveryCodes: store.recoveryCodes,
-        throttle: throttles.secondFactor,
-        sealer,
-        recoveryCodeHasher: createRecoveryCodeHasher(keys.map((k) => k.recoveryCodeKey)),
-        legacyRecoveryCodeHasher: hasher,
-        clock,
-        random,
-        events,
-      },
-      { issuer: options.issuer, enrollmentTTLms: ENROLLMENT_TTL_MS },
-    ),
-    sessions: createSessionManager({ store: store.sessions, clock, random, timeouts, events }),
-    devices: createRememberedDevices({
-      store: store.devices,
-      users: store.users,
-      clock,
-      random,
-      events,
-      newId: randomUUID,
-      lifetimeMs: options.rememberDeviceMs ?? MAX_REMEMBER_DEVICE_MS,
-    }),
+    twoFactor,
+    sessions,
+    devices,
+    signIn: createSignIn({ accounts, twoFactor, sessions, devices }),
+    accountChanges: createAccountChanges({ accounts, twoFactor, sessions, devices }),
     async close() {
       await notifications.drain();
       await notifier.close();

@@ -183,11 +183,12 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     /** The registration policy (R43), then Argon2id: for a password an administrator sets. */
     hashNewPassword: newPasswordHash,
 
-    /** The caller has verified the current password and a second factor (R39). */
+    /**
+     * The caller has verified the current password and a second factor (R39), and ends the
+     * other sessions and remembered browsers with the old password (account-changes.ts, R37, R47).
+     */
     async changePassword(user: UserRecord, newPassword: string, origin: EventOrigin): Promise<void> {
       await users.updatePasswordHash(user.id, await newPasswordHash(newPassword, user.username));
-      // R37, R47: remembered browsers end with the old password.
-      await users.forgetAllDevices(user.id);
       await events.record({ type: "password-changed", origin, userId: user.id });
     },
   };

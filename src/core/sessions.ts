@@ -1,6 +1,7 @@
 // Server-side sessions (R31-R36): tokens live only in the cookie, their hashes only in the store,
 // and every privilege change issues a new token and deletes the old one.
 import { ErrorCode, GatehouseError } from "./errors.js";
+import { openFlash, sealFlash, type Flash } from "./flash.js";
 import type {
   Clock,
   EventOrigin,
@@ -11,6 +12,7 @@ import type {
   SessionStore,
   SessionWithUser,
 } from "./ports.js";
+import type { Sealer } from "./seal.js";
 import { createSessionToken, hashSessionToken, isWellFormedToken } from "./session-tokens.js";
 
 export interface SessionTimeouts {
@@ -52,11 +54,14 @@ export interface SessionManager {
   start(level: SessionLevel, userId: string, nextPath: string, previous: SessionRecord | null): Promise<IssuedSession>;
   /**
    * R32: a new token for a privilege change (pending → full) or a re-authentication (full →
-   * full), replacing the old one; `flash` rides along to the next page.
+   * full), replacing the old one; `flash` rides along, sealed, to the next page.
    */
-  reissue(session: SessionRecord, level: SessionLevel, flash: string | null): Promise<IssuedSession>;
+  reissue(session: SessionRecord, level: SessionLevel, flash?: Flash): Promise<IssuedSession>;
   end(session: SessionRecord, origin: EventOrigin): Promise<void>;
-  takeFlash(session: SessionRecord): Promise<string | null>;
+  /** The flash the session carries, opened, without taking it (read with the session). */
+  peekFlash(session: SessionRecord): Flash;
+  /** The flash, once: only the one caller whose read cleared it gets it ({} for everyone else). */
+  takeFlash(session: SessionRecord): Promise<Flash>;
   /** The user's live sessions, most recently used first. */
   list(userId: string): Promise<SessionRecord[]>;
   /** R37: "sign out everywhere else". Returns how many sessions ended. */
@@ -69,8 +74,10 @@ export function createSessionManager(deps: {
   random: RandomSource;
   timeouts: SessionTimeouts;
   events: SecurityEventSink;
+  /** Seals the flash (R19: recovery codes are never stored in clear). */
+  sealer: Sealer;
 }): SessionManager {
-  const { store, clock, random, timeouts, events } = deps;
+  const { store, clock, random, timeouts, events, sealer } = deps;
 
   function issue(userId: string, level: SessionRecord["level"], nextPath: string, flash: string | null): IssuedSession {
     const token = createSessionToken(random);
@@ -117,7 +124,8 @@ export function createSessionManager(deps: {
     },
 
     async reissue(session, level, flash) {
-      const issued = issue(session.userId, level, session.nextPath, flash);
+      const sealed = flash ? sealFlash(sealer, session.userId, flash) : null;
+      const issued = issue(session.userId, level, session.nextPath, sealed);
       if (!(await store.replaceSession(session.idHash, issued.session))) {
         // Ended, or already promoted by a concurrent request: one challenge, one session.
         throw new GatehouseError(ErrorCode.SESSION_EXPIRED, "Your sign-in has expired. Sign in again.");
@@ -129,7 +137,8 @@ export function createSessionManager(deps: {
       await store.deleteSession(session.idHash);
       await events.record({ type: "signed-out", origin, userId: session.userId });
     },
-    takeFlash: (session) => store.takeFlash(session.idHash),
+    peekFlash: (session) => openFlash(sealer, session.userId, session.flash),
+    takeFlash: async (session) => openFlash(sealer, session.userId, await store.takeFlash(session.idHash)),
 
     list: (userId) => store.listUserSessions(userId, clock.now(), timeouts.idleMs),
 

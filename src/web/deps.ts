@@ -1,31 +1,34 @@
-import type { Accounts } from "../core/accounts.js";
+import type { AccountChanges } from "../core/account-changes.js";
 import type { Invitations } from "../core/invitations.js";
 import type { GatewaySettings } from "../gateway/settings.js";
-import type { Clock, Durability, EventStore, GroupStore, HealthCheck, RandomSource, RecoveryCodeStore, UserStore } from "../core/ports.js";
+import type { Durability, EventStore, GroupStore, HealthCheck, RandomSource, RecoveryCodeStore } from "../core/ports.js";
 import type { RememberedDevices } from "../core/remembered-devices.js";
-import type { Sealer } from "../core/seal.js";
 import type { SessionManager } from "../core/sessions.js";
-import type { TwoFactor } from "../core/two-factor.js";
+import type { SignIn } from "../core/sign-in.js";
 
-/** Everything the web layer needs, built by the composition root (src/server.ts) or a test. */
+/** Everything the web layer needs, built by the composition root (src/compose.ts) or a test. */
 export interface WebDeps {
-  accounts: Accounts;
+  /** The sign-in flow's decisions: the routes parse, call this, and apply what it returns. */
+  signIn: SignIn;
+  /** A signed-in user's changes to their account, with what each ends. */
+  accountChanges: AccountChanges;
   /** Who may register: the mode, and whether an invitation's token admits its holder. */
   invitations: Pick<Invitations, "registration" | "admit">;
-  twoFactor: TwoFactor;
-  sessions: SessionManager;
-  devices: RememberedDevices;
-  users: UserStore;
+  /** The per-request session lookup, and the account page's list of sessions. */
+  sessions: Pick<SessionManager, "resolveWithUser" | "recheckWithUser" | "list">;
+  /** The account page's list of remembered browsers. */
+  devices: Pick<RememberedDevices, "list">;
+  /** How long a remembered browser's cookie lasts (GATEHOUSE_REMEMBER_DAYS). */
+  rememberBrowserMs: number;
   /** A user's groups: the gateway's access rules and X-Gatehouse-Groups. */
   groups: Pick<GroupStore, "listGroups">;
-  recoveryCodes: RecoveryCodeStore;
+  /** How many recovery codes are left, for the account page. */
+  recoveryCodes: Pick<RecoveryCodeStore, "listUnused">;
   /** The activity log, read for the account page. */
   activity: Pick<EventStore, "listEvents">;
-  sealer: Sealer;
   csrfKey: Uint8Array;
   /** GET /healthz: each dependency by name ("database", and "redis" when configured). */
   health: Record<string, HealthCheck>;
-  clock: Clock;
   random: RandomSource;
   /** When the store's writes are durable: every answer waits for its own (src/web/durable-answers.ts). */
   durability: Durability;

@@ -1,7 +1,7 @@
 // Who is asking: resolved once per request from the session cookie, server-side only (R55).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { SessionRecord, SessionWithUser, UserRecord } from "../core/ports.js";
 import { createSessionToken, isWellFormedToken } from "../core/session-tokens.js";
+import type { Visit } from "../core/sign-in.js";
 import { setSessionCookie, type CookiePolicy } from "./cookies.js";
 import type { CSRF } from "./csrf.js";
 import type { WebDeps } from "./deps.js";
@@ -11,10 +11,8 @@ import type { PageContext } from "./views/layout.js";
 export interface Visitor {
   /** The cookie's token: a session's, or an anonymous one that only seeds the CSRF token. */
   cookieToken: string | undefined;
-  session: SessionRecord | null;
-  user: UserRecord | null;
-  /** The user has an active authenticator, read with the session (false without a user). */
-  enrolled: boolean;
+  /** The live session behind the token and its user, read in one query; null for nobody. */
+  visit: Visit;
   /** The CSRF token of `cookieToken`, derived once: a form POST checks it and its page shows it. */
   csrf?: { cookieToken: string; token: string };
 }
@@ -29,7 +27,7 @@ declare module "fastify" {
   }
 }
 
-const NO_VISITOR: Visitor = { cookieToken: undefined, session: null, user: null, enrolled: false };
+const NO_VISITOR: Visitor = { cookieToken: undefined, visit: null };
 
 export function registerVisitor(app: FastifyInstance, deps: WebDeps, cookie: CookiePolicy): void {
   app.decorateRequest("visitor", null as unknown as Visitor);
@@ -46,16 +44,12 @@ export async function resolveVisitor(request: FastifyRequest, deps: WebDeps, coo
   // Anything but a token of our shape is no cookie at all (and gets a fresh one on a page).
   const cookieToken = raw !== undefined && isWellFormedToken(raw) ? raw : undefined;
   // One joined query: this runs on every request, the forward-auth check included.
-  return visitorOf(cookieToken, await deps.sessions.resolveWithUser(cookieToken));
+  return { cookieToken, visit: await deps.sessions.resolveWithUser(cookieToken) };
 }
 
 /** The visitor behind a cookie token again, later, without counting as their activity (an open WebSocket). */
 export async function recheckVisitor(cookieToken: string | undefined, deps: WebDeps): Promise<Visitor> {
-  return visitorOf(cookieToken, await deps.sessions.recheckWithUser(cookieToken));
-}
-
-function visitorOf(cookieToken: string | undefined, found: SessionWithUser | null): Visitor {
-  return { cookieToken, session: found?.session ?? null, user: found?.user ?? null, enrolled: found?.enrolled ?? false };
+  return { cookieToken, visit: await deps.sessions.recheckWithUser(cookieToken) };
 }
 
 /** Gives an anonymous visitor a cookie token so its forms can carry a CSRF token (R41, login CSRF). */
@@ -77,10 +71,9 @@ export function csrfTokenOf(visitor: Visitor, csrf: CSRF): string | undefined {
 
 export function pageContext(request: FastifyRequest, csrf: CSRF, paths: SitePaths): PageContext {
   const visitor = request.visitor ?? { ...NO_VISITOR };
-  const { session, user } = visitor;
   return {
     paths,
     csrfToken: csrfTokenOf(visitor, csrf) ?? "",
-    username: session && user ? user.username : undefined,
+    username: visitor.visit?.user.username,
   };
 }

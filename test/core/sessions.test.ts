@@ -6,6 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SessionRecord, UserRecord } from "../../src/core/ports.js";
+import { deriveKeys } from "../../src/core/keys.js";
+import { createSealer } from "../../src/core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionManager } from "../../src/core/sessions.js";
 import { hashSessionToken } from "../../src/core/session-tokens.js";
 import type { Store } from "../../src/store/kysely-store.js";
@@ -33,6 +35,7 @@ beforeEach(async () => {
     random: (n) => new Uint8Array(randomBytes(n)),
     timeouts: DEFAULT_SESSION_TIMEOUTS,
     events,
+    sealer: createSealer([deriveKeys(new Uint8Array(randomBytes(32))).sealingKey], (n) => new Uint8Array(randomBytes(n))),
   });
 });
 afterEach(() => store.close());
@@ -139,7 +142,7 @@ describe("SessionManager.resolveWithUser", () => {
 
   it("R36: returns null once the session is ended or replaced (R32)", async () => {
     const { token, session } = await signedIn("pending");
-    const promoted = await sessions.reissue(session, "full", null);
+    const promoted = await sessions.reissue(session, "full");
     expect(await sessions.resolveWithUser(token)).toBeNull();
     expect((await sessions.resolveWithUser(promoted.token))?.session.level).toBe("full");
     await sessions.end(promoted.session, { clientAddress: "127.0.0.1", userAgent: null });

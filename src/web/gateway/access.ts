@@ -3,16 +3,16 @@
 import type { FastifyRequest } from "fastify";
 import { ErrorCode, GatehouseError } from "../../core/errors.js";
 import type { GroupStore } from "../../core/ports.js";
+import { stepOf, type Visit } from "../../core/sign-in.js";
 import type { Identity } from "../../gateway/access-rules.js";
-import type { Visitor } from "../visitor.js";
 
 /**
  * The fully signed-in visitor with their groups, else null. The groups are a second, small
  * query (by primary key), made only for a full sign-in: everyone else costs one lookup, as before.
  */
-export async function identityOf(visitor: Visitor, groups: Pick<GroupStore, "listGroups">): Promise<Identity | null> {
-  if (visitor.session?.level !== "full" || !visitor.user) return null;
-  return { username: visitor.user.username, groups: await groups.listGroups(visitor.user.id) };
+export async function identityOf(visit: Visit, groups: Pick<GroupStore, "listGroups">): Promise<Identity | null> {
+  if (!visit || stepOf(visit) !== "done") return null;
+  return { username: visit.user.username, groups: await groups.listGroups(visit.user.id) };
 }
 
 /** A full sign-in the access rules do not let through: 403 with a page (forward auth too). */

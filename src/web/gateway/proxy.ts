@@ -6,14 +6,14 @@ import httpProxy from "@fastify/http-proxy";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { IncomingHttpHeaders } from "node:http";
 import { ErrorCode, GatehouseError, SignInRequiredError } from "../../core/errors.js";
-import { nextStep } from "../../core/flow.js";
+import { stepOf } from "../../core/sign-in.js";
 import type { AccessPolicy, Identity } from "../../gateway/access-rules.js";
 import { isUnderPrefix, pathOf } from "../../gateway/request-path.js";
 import type { TrustedProxies } from "../../gateway/trusted-proxies.js";
 import { upstreamRequestHeaders, withoutOwnSetCookies } from "../../gateway/upstream-headers.js";
 import { OWN_COOKIE_NAMES } from "../cookies.js";
 import { GATEWAY_PREFIX } from "../paths.js";
-import { createRouteHelpers, redirect, stepPaths, type RouteContext } from "../routes/context.js";
+import { pagePaths, redirect, type RouteContext } from "../routes/context.js";
 import { recheckVisitor, resolveVisitor } from "../visitor.js";
 import { accessDenied, identityOf, isBrowserNavigation } from "./access.js";
 import { SOCKET_RECHECK_MS, watchUpgradedSocket } from "./socket-watch.js";
@@ -38,8 +38,7 @@ export interface ProxySettings {
 const HANDSHAKE_HEADER = /^(sec-websocket-|upgrade$|connection$|content-length$|transfer-encoding$)/;
 
 export async function registerProxy(app: FastifyInstance, route: RouteContext, settings: ProxySettings): Promise<void> {
-  const helpers = createRouteHelpers(route);
-  const steps = stepPaths(route.paths);
+  const pages = pagePaths(route.paths);
   app.decorateRequest("upstreamIdentity", undefined);
 
   /** Lets a request through to the upstream, or answers it: 404, 303 to sign in, 401 or 403. */
@@ -50,7 +49,7 @@ export async function registerProxy(app: FastifyInstance, route: RouteContext, s
     // A public path needs no session: no lookup at all.
     if (settings.decide(path, null) === "public") return;
     request.visitor = await resolveVisitor(request, route.deps, route.cookie);
-    const identity = await identityOf(request.visitor, route.deps.groups);
+    const identity = await identityOf(request.visitor.visit, route.deps.groups);
     const decision = settings.decide(path, identity);
     if (decision === "deny") throw accessDenied();
     if (identity !== null && decision === "allow") {
@@ -62,14 +61,14 @@ export async function registerProxy(app: FastifyInstance, route: RouteContext, s
     if (!isBrowserNavigation(request)) throw new SignInRequiredError(request.url);
     // A password-only session goes on to its second factor; anyone else to the sign-in page,
     // which comes back here (path and query) afterwards.
-    return redirect(reply, steps[nextStep(helpers.signInState(request))](request.url));
+    return redirect(reply, pages[stepOf(request.visitor.visit)](request.url));
   }
 
   /** Cuts a WebSocket opened for a session once that session no longer lets it through (socket-watch.ts). */
   function watchSession(request: FastifyRequest, path: string) {
     const { cookieToken } = request.visitor;
     const stillAdmitted = async () => {
-      const identity = await identityOf(await recheckVisitor(cookieToken, route.deps), route.deps.groups);
+      const identity = await identityOf((await recheckVisitor(cookieToken, route.deps)).visit, route.deps.groups);
       return identity !== null && settings.decide(path, identity) === "allow";
     };
     const onCheckFailed = (error: unknown) =>

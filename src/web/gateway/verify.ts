@@ -67,7 +67,7 @@ export function verifyRoute(
       // Without a trusted proxy's URI the path is unknown: never public, and only who every rule admits passes.
       const path = original === undefined ? undefined : pathOf(original);
       if (access.decide(path, null) === "public") return reply.code(200).send();
-      const identity = await identityOf(await resolveVisitor(request, deps, cookie), deps.groups);
+      const identity = await identityOf((await resolveVisitor(request, deps, cookie)).visit, deps.groups);
       // Not even a signed-in user passes: the path the proxy serves may be one no rule was asked about.
       if (identity !== null && named === CONFLICTING) throw new GatehouseError(ErrorCode.CONFLICTING_ORIGINAL_URI, CONFLICT_MESSAGE);
       const decision = access.decide(path, identity);

@@ -9,10 +9,10 @@ export function homeRoutes(app: FastifyInstance, route: RouteContext): void {
   const { deps } = route;
 
   app.get("/", async (request, reply) => {
-    const signedIn = helpers.requireStep(request, reply, "done", route.paths.to("/"));
-    if (!signedIn) return reply;
-    const notice = await helpers.takeNotice(request);
-    return sendPage(reply, homePage({ ...helpers.context(request, reply), username: signedIn.user.username, notice }));
+    const visit = helpers.atStep(request, reply, "done", route.paths.to("/"));
+    if (!visit) return reply;
+    const notice = await deps.signIn.takeNotice(visit);
+    return sendPage(reply, homePage({ ...helpers.pageContextWithCookie(request, reply), username: visit.user.username, notice }));
   });
 
   // Contract: `{"status":"ok"}` and 200 while the store answers, else 503. Each dependency

@@ -1,6 +1,5 @@
 // The password step: register, sign in, sign out.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { nextStep, transition } from "../../core/flow.js";
 import { CredentialsForm, parseForm, RegisterForm } from "../forms.js";
 import { originOf } from "../origin.js";
 import type { SitePaths } from "../paths.js";
@@ -41,8 +40,8 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
 
   app.get("/login", async (request, reply) => {
     const next = queryNext(request, paths);
-    if (helpers.signInState(request).kind === "signed-in") return redirect(reply, next);
-    return sendPage(reply, loginPage(helpers.context(request, reply), { next, registration }));
+    if (deps.signIn.stepOf(request.visitor.visit) === "done") return redirect(reply, next);
+    return sendPage(reply, loginPage(helpers.pageContextWithCookie(request, reply), { next, registration }));
   });
 
   app.post(
@@ -50,35 +49,23 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     {
       config: {
         renderFormError: async (request, reply, error) =>
-          loginPage(helpers.context(request, reply), { ...refill(request, paths, error), registration }),
+          loginPage(helpers.pageContextWithCookie(request, reply), { ...refill(request, paths, error), registration }),
       },
     },
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
-      const origin = originOf(request);
-      const user = await deps.accounts.verifyPassword(form.username, form.password, origin);
-      const next = paths.next(form.next);
-      const enrolled = await deps.twoFactor.isEnrolled(user.id);
-      let state = transition(helpers.signInState(request), { type: "password-accepted", userId: user.id, enrolled });
-      // R46: a browser remembered by this user skips the code; the session is still a new one.
-      if (enrolled && (await deps.devices.isRemembered(user.id, helpers.rememberedTokens(request), origin))) {
-        state = transition(state, { type: "second-factor-accepted" });
-      }
-      const level = state.kind === "signed-in" ? "full" : "pending";
-      const issued = await deps.sessions.start(level, user.id, next, request.visitor.session);
-      // Checked once the session exists: ending every session cannot miss this one then.
-      await deps.accounts.confirmStillAdmitted(user).catch(async (error: unknown) => {
-        await deps.sessions.end(issued.session, origin);
-        throw error;
-      });
-      helpers.startSession(reply, issued.token);
-      return redirect(reply, helpers.stepPath(nextStep(state), next));
+      const decision = await deps.signIn.withPassword(
+        request.visitor.visit,
+        { username: form.username, password: form.password, nextPath: paths.next(form.next), rememberedTokens: helpers.rememberedTokens(request) },
+        originOf(request),
+      );
+      return helpers.apply(request, reply, decision);
     },
   );
 
   app.get("/register", async (request, reply) => {
     const invitation = await invitationView(textField(request.query, "invite"));
-    return sendPage(reply, registerPage(helpers.context(request, reply), { next: queryNext(request, paths), invitation }));
+    return sendPage(reply, registerPage(helpers.pageContextWithCookie(request, reply), { next: queryNext(request, paths), invitation }));
   });
 
   app.post(
@@ -92,7 +79,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
       config: {
         // The form again, with the invitation it was opened with while that still admits.
         renderFormError: async (request, reply, error) =>
-          registerPage(helpers.context(request, reply), {
+          registerPage(helpers.pageContextWithCookie(request, reply), {
             ...refill(request, paths, error),
             invitation: await invitationView(textField(request.body, "invite")).catch(() => undefined),
           }),
@@ -100,23 +87,22 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     },
     async (request, reply) => {
       const form = parseForm(RegisterForm, request.body);
-      const user = await deps.accounts.register(form.username, form.password, { origin: originOf(request), invitation: form.invite });
-      const issued = await deps.sessions.start("pending", user.id, paths.next(form.next), request.visitor.session);
-      helpers.startSession(reply, issued.token);
-      return redirect(reply, paths.to("/2fa/setup"));
+      const decision = await deps.signIn.register(
+        request.visitor.visit,
+        { username: form.username, password: form.password, invitation: form.invite, nextPath: paths.next(form.next) },
+        originOf(request),
+      );
+      return helpers.apply(request, reply, decision);
     },
   );
 
-  app.post("/logout", async (request, reply) => {
-    const { session } = request.visitor;
-    if (session) await deps.sessions.end(session, originOf(request));
-    helpers.endSession(reply);
-    return redirect(reply, paths.to("/login"));
-  });
+  app.post("/logout", async (request, reply) =>
+    helpers.apply(request, reply, await deps.signIn.signOut(request.visitor.visit, originOf(request))),
+  );
 }
 
 /** The gateway's sign-out page: a link target for the upstream app, with the POST form. */
 export function signOutPageRoute(app: FastifyInstance, route: RouteContext): void {
   const helpers = createRouteHelpers(route);
-  app.get("/logout", async (request, reply) => sendPage(reply, signOutPage(helpers.context(request, reply))));
+  app.get("/logout", async (request, reply) => sendPage(reply, signOutPage(helpers.pageContextWithCookie(request, reply))));
 }

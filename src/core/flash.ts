@@ -1,12 +1,14 @@
 // A one-time message carried in the session row to the next page (new recovery codes, or a
-// notice), sealed because recovery codes are secrets (R19: shown once, never stored in clear).
-import type { Sealer } from "../core/seal.js";
+// notice). Sealed and opened only here, in the core: recovery codes are secrets (R19: shown
+// once, never stored in clear), so no other layer ever holds the sealed form or the key.
+import type { Sealer } from "./seal.js";
 
 export interface Flash {
   recoveryCodes?: string[];
   notice?: string;
 }
 
+/** Bound to its user, so a sealed flash copied to another user's session does not open. */
 const aad = (userId: string) => `flash:${userId}`;
 
 export function sealFlash(sealer: Sealer, userId: string, flash: Flash): string {
