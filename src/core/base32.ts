@@ -17,6 +17,7 @@ const DECODE_TABLE: Int8Array = (() => {
 /** Number of Base32 characters left over in the last block → valid iff a whole number of bytes. */
 const VALID_REMAINDERS = new Set([0, 2, 4, 5, 7]);
 
+/** RFC 4648 Base32, upper case and without padding: the `secret` Google Authenticator expects. */
 export function encodeBase32(bytes: Uint8Array): string {
   let out = "";
   let buffer = 0;

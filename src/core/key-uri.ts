@@ -50,6 +50,10 @@ function encodeLabelPart(name: string, value: string): string {
   }
 }
 
+/**
+ * Builds the otpauth://totp/ URI an enrollment QR code carries. Throws TypeError for an empty issuer
+ * or account name, or one containing ':'.
+ */
 export function createTOTPKeyURI(input: TOTPKeyURIInput): string {
   checkLabelPart("issuer", input.issuer);
   checkLabelPart("accountName", input.accountName);

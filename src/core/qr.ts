@@ -8,6 +8,7 @@ const ERROR_CORRECTION = "M" as const;
 const QUIET_ZONE_MODULES = 4;
 const TARGET_WIDTH_PX = 250;
 
+/** A QR code of `text` as a `data:image/png;base64,...` URL (about 250 px wide), rendered locally. */
 export async function renderQRCodePNGDataURL(text: string): Promise<string> {
   const { modules } = QRCode.create(text, { errorCorrectionLevel: ERROR_CORRECTION });
   // An integer scale keeps every module the same number of pixels (crisper for cameras than

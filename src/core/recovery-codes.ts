@@ -37,6 +37,7 @@ function randomCode(random: RandomSource): string {
   return out;
 }
 
+/** `count` distinct codes formatted "XXXXX-XXXXX", 50 bits each from `random` (e.g. crypto.randomBytes). */
 export function generateRecoveryCodes(random: RandomSource, count = RECOVERY_CODE_COUNT): string[] {
   if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
     throw new TypeError(`count must be an integer from 1 to ${MAX_COUNT}, got ${count}`);

@@ -89,6 +89,7 @@ function writeCounter(target: Buffer, step: number): void {
   target.writeUInt32BE(step % 0x1_0000_0000, 4);
 }
 
+/** The HOTP code for `counter` (RFC 4226 §5.3); throws TypeError only on misuse (key, digits, algorithm). */
 export function generateHOTP(
   key: Uint8Array,
   counter: bigint | number,
@@ -114,6 +115,7 @@ export function timeStepAt(timeSeconds: number, periodSeconds = 30): number {
   return step;
 }
 
+/** The TOTP code at `timeSeconds` (Unix time): the HOTP of timeStepAt(timeSeconds) (RFC 6238 §4). */
 export function generateTOTP(key: Uint8Array, timeSeconds: number, options: TOTPOptions = {}): string {
   const step = timeStepAt(timeSeconds, options.periodSeconds ?? 30);
   return generateHOTP(key, step, options);
