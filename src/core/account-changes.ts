@@ -7,7 +7,7 @@ import type { EventOrigin, RequestOrigin, SessionWithUser } from "./ports.js";
 import type { Flash } from "./flash.js";
 import type { RememberedDevices } from "./remembered-devices.js";
 import type { SessionManager } from "./sessions.js";
-import type { Destination, SignInDecision } from "./sign-in.js";
+import type { Delivery, Destination, SignInDecision } from "./sign-in.js";
 import type { TwoFactor } from "./two-factor.js";
 
 /** R39: the password and, while 2FA is on, a code or recovery code, in the changing request itself. */
@@ -19,8 +19,8 @@ export interface StepUp {
 export interface AccountChanges {
   /** 2FA off: the next sign-in enrolls again. */
   disableTwoFactor(visit: SessionWithUser, stepUp: StepUp, origin: RequestOrigin): Promise<SignInDecision>;
-  /** R22: new recovery codes replace every old one; shown once on their page. */
-  newRecoveryCodes(visit: SessionWithUser, code: string, origin: RequestOrigin): Promise<SignInDecision>;
+  /** R22: new recovery codes replace every old one; shown once, on their page or in the decision. */
+  newRecoveryCodes(visit: SessionWithUser, code: string, origin: RequestOrigin, delivery?: Delivery): Promise<SignInDecision>;
   /**
    * "I have a new phone": a key for this browser's (new) session only; the old secret keeps
    * working until the new one is confirmed at the setup page (R25).
@@ -50,7 +50,7 @@ export function createAccountChanges({ accounts, twoFactor, sessions, devices }:
   }
 
   /** After a factor change only this browser stays signed in, under a new token. */
-  async function endEverythingElse(visit: SessionWithUser, origin: EventOrigin, flash: Flash, go: Destination) {
+  async function endEverythingElse(visit: SessionWithUser, origin: EventOrigin, flash: Flash | undefined, go: Destination) {
     await sessions.endOthers(visit.session, origin);
     await devices.forgetAll(visit.user.id, origin);
     const issued = await sessions.reissue(visit.session, "full", flash);
@@ -65,9 +65,10 @@ export function createAccountChanges({ accounts, twoFactor, sessions, devices }:
       return endEverythingElse(visit, origin, { notice }, toAccount);
     },
 
-    async newRecoveryCodes(visit, code, origin) {
+    async newRecoveryCodes(visit, code, origin, delivery = "next-page") {
       await twoFactor.verifyCodeOrRecoveryCode(visit.user.id, code, origin);
       const recoveryCodes = await twoFactor.regenerateRecoveryCodes(visit.user.id, origin);
+      if (delivery === "in-decision") return { ...(await endEverythingElse(visit, origin, undefined, toAccount)), recoveryCodes };
       return endEverythingElse(visit, origin, { recoveryCodes }, { page: "recovery-codes", target: "/" });
     },
 

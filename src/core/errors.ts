@@ -1,5 +1,6 @@
 // One registry of error codes (Better Auth style). The web layer maps each code to a status and
 // a page in exactly one place (src/web/errors.ts); the core never knows about HTTP.
+import type { SignInStep } from "./flow.js";
 
 export const ErrorCode = {
   MALFORMED_REQUEST: "MALFORMED_REQUEST",
@@ -27,6 +28,16 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: "UPSTREAM_TIMEOUT",
   /** Forward auth: the proxy's request names two different original URIs (review F4). */
   CONFLICTING_ORIGINAL_URI: "CONFLICTING_ORIGINAL_URI",
+  /** The JSON API: a call for another step of the sign-in than the visitor's (pages redirect instead). */
+  WRONG_STEP: "WRONG_STEP",
+  /** The JSON API: a body that is not JSON (pages answer these with their own error page). */
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  /** The JSON API: a body over the size limit. */
+  REQUEST_TOO_LARGE: "REQUEST_TOO_LARGE",
+  /** The JSON API: no such endpoint. */
+  NOT_FOUND: "NOT_FOUND",
+  /** The JSON API: a fault of ours, never the client's. */
+  INTERNAL_ERROR: "INTERNAL_ERROR",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -65,6 +76,17 @@ export class SignInRequiredError extends GatehouseError {
     super(ErrorCode.SIGN_IN_REQUIRED, "Sign in to continue.");
     this.name = "SignInRequiredError";
     this.nextPath = nextPath;
+  }
+}
+
+/** A call for a step the visitor is not at; `step` is where they are (never "password": that is SIGN_IN_REQUIRED). */
+export class WrongStepError extends GatehouseError {
+  readonly step: SignInStep;
+
+  constructor(step: SignInStep) {
+    super(ErrorCode.WRONG_STEP, `This sign-in is at another step: ${step}.`);
+    this.name = "WrongStepError";
+    this.step = step;
   }
 }
 

@@ -28,8 +28,17 @@ export interface SignInDecision {
   rememberToken?: string;
   /** The browser's session is over: its cookie goes. */
   signedOut?: true;
+  /** R19: new recovery codes delivered "in-decision", to show in this answer (never also in the session). */
+  recoveryCodes?: string[];
   go: Destination;
 }
+
+/**
+ * Where what a step leaves to be shown once (new recovery codes, a notice) goes: sealed in the
+ * session for the next page (forms: POST, redirect, GET), or in the decision itself for a caller
+ * that shows it in this very answer (the JSON API). Never both: R19, shown once.
+ */
+export type Delivery = "next-page" | "in-decision";
 
 /** A visit at the step a page serves, or where it belongs instead. */
 export type StepCheck = { visit: SessionWithUser } | { go: Destination };
@@ -68,8 +77,13 @@ export interface SignIn {
   signOut(visit: Visit, origin: RequestOrigin): Promise<SignInDecision>;
   /** The second factor by code (R5-R8); `rememberAs` names the browser to remember (R46). */
   withCode(visit: SessionWithUser, code: string, rememberAs: string | undefined, origin: RequestOrigin): Promise<SignInDecision>;
-  /** The second factor by recovery code (R20, R23): the notice says how many are left. */
-  withRecoveryCode(visit: SessionWithUser, recoveryCode: string, origin: RequestOrigin): Promise<SignInDecision>;
+  /** The second factor by recovery code (R20, R23): how many are left, also in the notice for the next page. */
+  withRecoveryCode(
+    visit: SessionWithUser,
+    recoveryCode: string,
+    origin: RequestOrigin,
+    delivery?: Delivery,
+  ): Promise<SignInDecision & { recoveryCodesLeft: number }>;
   /**
    * Who may enroll (R25, R26, F1): a password-only session of an account without a factor; a
    * full session of an account without one; a full session with a new-phone enrollment it
@@ -81,7 +95,7 @@ export interface SignIn {
   /** A new key for this session (a new QR code). */
   restartEnrollment(enrolling: Enrolling): Promise<SignInDecision>;
   /** The code from the app confirms the key: full session, new recovery codes shown once. */
-  confirmEnrollment(enrolling: Enrolling, code: string, origin: RequestOrigin): Promise<SignInDecision>;
+  confirmEnrollment(enrolling: Enrolling, code: string, origin: RequestOrigin, delivery?: Delivery): Promise<SignInDecision>;
   /** A notice left for the next page, taken once; new recovery codes stay for their own page. */
   takeNotice(visit: SessionWithUser): Promise<string | undefined>;
   /** The recovery codes just made, taken once (R19). */
@@ -165,11 +179,11 @@ export function createSignIn({ accounts, twoFactor, sessions, devices }: SignInD
       return { sessionToken: issued.token, ...(rememberToken && { rememberToken }), go: goTo("done", issued.session.nextPath) };
     },
 
-    async withRecoveryCode(visit, recoveryCode, origin) {
+    async withRecoveryCode(visit, recoveryCode, origin, delivery = "next-page") {
       const left = await twoFactor.useRecoveryCode(visit.user.id, recoveryCode, origin);
       const notice = `You signed in with a recovery code; ${left} ${left === 1 ? "code is" : "codes are"} left.`;
-      const issued = await promote(visit, notice);
-      return { sessionToken: issued.token, go: goTo("done", issued.session.nextPath) };
+      const issued = await promote(visit, delivery === "next-page" ? notice : undefined);
+      return { sessionToken: issued.token, recoveryCodesLeft: left, go: goTo("done", issued.session.nextPath) };
     },
 
     async enrollment(visit) {
@@ -191,7 +205,7 @@ export function createSignIn({ accounts, twoFactor, sessions, devices }: SignInD
       return { go: goTo("enroll") };
     },
 
-    async confirmEnrollment({ visit, mode }, code, origin) {
+    async confirmEnrollment({ visit, mode }, code, origin, delivery = "next-page") {
       const codes = await twoFactor.confirmEnrollment(visit.user.id, code, mode, origin);
       const signedIn = visit.session.level === "full";
       // Another session enrolled first: this one goes on as that factor now asks.
@@ -200,6 +214,10 @@ export function createSignIn({ accounts, twoFactor, sessions, devices }: SignInD
       const state = signedIn ? signInStateOf(visit) : transition(signInStateOf(visit), { type: "enrollment-confirmed" });
       // R37: a new phone ends every other session (remembered browsers ended with the swap).
       if (mode.kind === "replace") await sessions.endOthers(visit.session, origin);
+      if (delivery === "in-decision") {
+        const issued = await sessions.reissue(visit.session, levelOf(state));
+        return { sessionToken: issued.token, recoveryCodes: codes, go: goTo("done", issued.session.nextPath) };
+      }
       const issued = await sessions.reissue(visit.session, levelOf(state), { recoveryCodes: codes });
       return { sessionToken: issued.token, go: goTo("recovery-codes") };
     },

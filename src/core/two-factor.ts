@@ -29,6 +29,14 @@ export interface TwoFactorOptions {
   enrollmentTTLms: number;
 }
 
+/** An active authenticator as its owner may list it: never its secret. */
+export interface AuthenticatorView {
+  /** Today an account has at most one TOTP app, so its kind names it. */
+  id: string;
+  kind: "totp";
+  createdAt: number;
+}
+
 export interface EnrollmentView {
   secretBase32: string;
   keyURI: string;
@@ -173,6 +181,12 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
   return {
     async isEnrolled(userId: string): Promise<boolean> {
       return (await totp.findFactor(userId)) !== null;
+    },
+
+    /** The account's active authenticators (at most its one TOTP app for now). */
+    async listAuthenticators(userId: string): Promise<AuthenticatorView[]> {
+      const factor = await totp.findFactor(userId);
+      return factor ? [{ id: "totp", kind: "totp", createdAt: factor.createdAt }] : [];
     },
 
     /**

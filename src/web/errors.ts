@@ -1,7 +1,7 @@
 // THE map from errors to HTTP: status, page and headers live here and nowhere else. Users see a
 // clear message; logs get the error code, never a stack trace with request data or a secret.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ErrorCode, isGatehouseError, SignInRequiredError, ThrottledError } from "../core/errors.js";
+import { ErrorCode, isGatehouseError, SignInRequiredError, ThrottledError, type GatehouseError } from "../core/errors.js";
 import type { CSRF } from "./csrf.js";
 import type { Html } from "./html.js";
 import type { SitePaths } from "./paths.js";
@@ -44,7 +44,19 @@ export const STATUS: Record<ErrorCode, number> = {
   UPSTREAM_UNAVAILABLE: 502,
   UPSTREAM_TIMEOUT: 504,
   CONFLICTING_ORIGINAL_URI: 403,
+  // The JSON API's own (src/web/api/): pages redirect, or answer with Fastify's status.
+  WRONG_STEP: 409,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  REQUEST_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  INTERNAL_ERROR: 500,
 };
+
+/** The status of a refusal, with the header that goes with it: Retry-After on a lock (R12). */
+export function statusFor(error: GatehouseError, reply: FastifyReply): number {
+  if (error instanceof ThrottledError) reply.header("retry-after", String(error.retryAfterSeconds));
+  return STATUS[error.code];
+}
 
 /** Errors whose answer is the route's own form again, with the message above it. */
 const FORM_ERRORS = new Set<ErrorCode>([
@@ -112,8 +124,7 @@ export function registerErrorHandling(app: FastifyInstance, csrf: CSRF, paths: S
   const pageContext = (request: FastifyRequest) => visitorPageContext(request, csrf, paths);
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (isGatehouseError(error)) {
-      const status = STATUS[error.code];
-      if (error instanceof ThrottledError) reply.header("retry-after", String(error.retryAfterSeconds));
+      const status = statusFor(error, reply);
       if (error.code === ErrorCode.STORE_UNAVAILABLE) {
         // Fails closed: the step that needed the store (session, throttle, replay guard) did not
         // run, so nothing is granted. Operators need to see outages; visitors get the generic page,
