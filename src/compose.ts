@@ -48,6 +48,7 @@ export async function composeApp(
     devices: services.devices,
     rememberBrowserMs: services.devices.lifetimeMs,
     groups: store.groups,
+    authenticators: services.twoFactor,
     recoveryCodes: store.recoveryCodes,
     activity: store.events,
     csrfKey: services.csrfKey,

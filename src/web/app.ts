@@ -2,6 +2,7 @@
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import { trustedProxies } from "../gateway/trusted-proxies.js";
+import { API_PATH, jsonAPI } from "./api/api.js";
 import { clientErrorHandler } from "./client-errors.js";
 import { cookiePolicy } from "./cookies.js";
 import { createCSRF } from "./csrf.js";
@@ -78,11 +79,15 @@ export async function buildApp(
   registerErrorHandling(app, csrf, paths);
 
   const route = { deps, csrf, cookie: cookies, paths };
+  // A context of its own: its parser, CSRF rule and JSON errors (src/web/api/api.ts).
+  const registerAPI = () => app.register((api) => jsonAPI(api, route, options), { prefix: paths.to(API_PATH) });
   if (!options.gateway) {
+    await registerAPI();
     await gatehousePages(app, route, options);
     return app;
   }
   await registerGateway(app, route, { ...options.gateway, isTrustedProxy });
+  await registerAPI();
   await app.register((pages) => gatehousePages(pages, route, options), { prefix: GATEWAY_PREFIX });
   return app;
 }

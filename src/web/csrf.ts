@@ -35,6 +35,11 @@ export function isSameOrigin(headers: { origin?: string | undefined; referer?: s
   return true;
 }
 
+/** The origin our pages are served from: GATEHOUSE_PUBLIC_URL's, else the request's own. */
+export function expectedOrigin(request: { protocol: string; host: string }, publicURL: URL | undefined): string {
+  return publicURL?.origin ?? `${request.protocol}://${request.host}`;
+}
+
 function originOf(url: string): string | null {
   try {
     return new URL(url).origin;

@@ -5,6 +5,7 @@ import type { Durability, EventStore, GroupStore, HealthCheck, RandomSource, Rec
 import type { RememberedDevices } from "../core/remembered-devices.js";
 import type { SessionManager } from "../core/sessions.js";
 import type { SignIn } from "../core/sign-in.js";
+import type { TwoFactor } from "../core/two-factor.js";
 
 /** Everything the web layer needs, built by the composition root (src/compose.ts) or a test. */
 export interface WebDeps {
@@ -22,6 +23,8 @@ export interface WebDeps {
   rememberBrowserMs: number;
   /** A user's groups: the gateway's access rules and X-Gatehouse-Groups. */
   groups: Pick<GroupStore, "listGroups">;
+  /** The JSON API's list of a user's authenticators. */
+  authenticators: Pick<TwoFactor, "listAuthenticators">;
   /** How many recovery codes are left, for the account page. */
   recoveryCodes: Pick<RecoveryCodeStore, "listUnused">;
   /** The activity log, read for the account page. */

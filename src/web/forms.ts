@@ -11,11 +11,12 @@ export function formText(maxLength: number) {
     .refine((value) => !value.includes("\u0000"));
 }
 
-export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+/** `what` names the body in the message: a form, or the JSON API's request. Never its values. */
+export function parseForm<T extends z.ZodType>(schema: T, body: unknown, what = "form"): z.infer<T> {
   const parsed = schema.safeParse(body ?? {});
   if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join(".") || "form";
-    throw new GatehouseError(ErrorCode.MALFORMED_REQUEST, `The form is incomplete or malformed (${field}).`);
+    const field = parsed.error.issues[0]?.path.join(".") || what;
+    throw new GatehouseError(ErrorCode.MALFORMED_REQUEST, `The ${what} is incomplete or malformed (${field}).`);
   }
   return parsed.data;
 }

@@ -4,7 +4,7 @@
 import formbody from "@fastify/formbody";
 import type { FastifyInstance } from "fastify";
 import { ErrorCode, GatehouseError } from "../core/errors.js";
-import { isSameOrigin } from "./csrf.js";
+import { expectedOrigin, isSameOrigin } from "./csrf.js";
 import type { WebOptions } from "./deps.js";
 import { parseFormStrict } from "./form-parser.js";
 import { accountRoutes } from "./routes/account.js";
@@ -14,6 +14,16 @@ import { homeRoutes } from "./routes/home.js";
 import { signInRoutes, signOutPageRoute } from "./routes/sign-in.js";
 import { twoFactorRoutes } from "./routes/two-factor.js";
 import { csrfTokenOf } from "./visitor.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * The route has a CSRF rule of its own (the JSON API's, src/web/api/guard.ts). Without the
+     * gateway the pages' hooks are the server's root hooks, which reach every route.
+     */
+    ownCSRFRule?: boolean;
+  }
+}
 
 export async function gatehousePages(app: FastifyInstance, route: RouteContext, options: WebOptions): Promise<void> {
   // Only urlencoded forms are accepted: JSON, text and multipart get 415.
@@ -31,10 +41,9 @@ export async function gatehousePages(app: FastifyInstance, route: RouteContext, 
 
   // R41: every POST carries the synchronizer token and, from a browser, our own Origin.
   app.addHook("preHandler", (request, _reply, done) => {
-    if (request.method !== "POST") return done();
-    const expectedOrigin = options.publicURL?.origin ?? `${request.protocol}://${request.host}`;
+    if (request.method !== "POST" || request.routeOptions.config.ownCSRFRule) return done();
     const body = request.body as Record<string, unknown> | undefined;
-    if (!isSameOrigin(request.headers, expectedOrigin) || !route.csrf.isValid(csrfTokenOf(request.visitor, route.csrf), body?.["_csrf"])) {
+    if (!isSameOrigin(request.headers, expectedOrigin(request, options.publicURL)) || !route.csrf.isValid(csrfTokenOf(request.visitor, route.csrf), body?.["_csrf"])) {
       return done(new GatehouseError(ErrorCode.CSRF_FAILED, "This form has expired or came from another site. Reload the page and try again."));
     }
     request.formAccepted = true;

@@ -42,6 +42,14 @@ export function createRouteHelpers({ deps, csrf, cookie, paths }: RouteContext) 
   const PAGES = pagePaths(paths);
   const addressOf = ({ page, target }: Destination) => PAGES[page](target);
 
+  function setDecisionCookies(request: FastifyRequest, reply: FastifyReply, decision: SignInDecision) {
+    if (decision.sessionToken !== undefined) setSessionCookie(reply, cookie, decision.sessionToken);
+    if (decision.signedOut) clearSessionCookie(reply, cookie);
+    if (decision.rememberToken !== undefined) {
+      addDeviceToken(request, reply, cookie, decision.rememberToken, deps.rememberBrowserMs);
+    }
+  }
+
   return {
     /** The page's context, giving an anonymous visitor the cookie token its forms' CSRF token needs. */
     pageContextWithCookie(request: FastifyRequest, reply: FastifyReply) {
@@ -67,13 +75,12 @@ export function createRouteHelpers({ deps, csrf, cookie, paths }: RouteContext) 
 
     /** Applies a decision of the core: its cookies, then its redirect. */
     apply(request: FastifyRequest, reply: FastifyReply, decision: SignInDecision) {
-      if (decision.sessionToken !== undefined) setSessionCookie(reply, cookie, decision.sessionToken);
-      if (decision.signedOut) clearSessionCookie(reply, cookie);
-      if (decision.rememberToken !== undefined) {
-        addDeviceToken(request, reply, cookie, decision.rememberToken, deps.rememberBrowserMs);
-      }
+      setDecisionCookies(request, reply, decision);
       return redirect(reply, addressOf(decision.go));
     },
+
+    /** A decision's cookies, for an answer that is not a redirect (the JSON API). */
+    setDecisionCookies,
 
     rememberedTokens: (request: FastifyRequest) => readDeviceTokens(request, cookie),
   };
