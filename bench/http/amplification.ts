@@ -32,7 +32,7 @@ async function seedRecoveryCodes(deployment: Deployment, accounts: readonly Seed
       created_at: now,
     })),
   );
-  for (let i = 0; i < rows.length; i += 1_000) await deployment.db.kysely.insertInto("recovery_codes").values(rows.slice(i, i + 1_000)).execute();
+  for (let i = 0; i < rows.length; i += 1_000) await deployment.db.kysely.insertInto("gatehouse_recovery_codes").values(rows.slice(i, i + 1_000)).execute();
 }
 
 /** POST /2fa/recovery with a wrong code from password-only sessions, 4 per account. */

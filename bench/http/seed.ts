@@ -136,9 +136,10 @@ export async function seedAccounts(db: SeedDB, keys: BenchKeys, options: SeedOpt
         }
         if (n < keep) accounts.push({ userId, username, sessionToken, csrfToken: sessionToken && keys.csrf.tokenFor(sessionToken) });
       }
-      await insertBatched(db, trx, "users", users);
-      await insertBatched(db, trx, "totp_factors", factors);
-      await insertBatched(db, trx, "sessions", sessions);
+      await insertBatched(db, trx, "gatehouse_users", users);
+      await insertBatched(db, trx, "gatehouse_accounts", users.map((user) => ({ user_id: user.id, created_at: now })));
+      await insertBatched(db, trx, "gatehouse_totp_factors", factors);
+      await insertBatched(db, trx, "gatehouse_sessions", sessions);
     }
   });
   return accounts;
@@ -154,9 +155,9 @@ export async function renewPendingSessions(db: SeedDB, keys: BenchKeys, accounts
   await db.kysely.transaction().execute(async (trx) => {
     for (let i = 0; i < accounts.length; i += BATCH_ROWS) {
       const ids = accounts.slice(i, i + BATCH_ROWS).map((a) => a.userId);
-      await trx.updateTable("totp_factors").set({ last_used_step: -1 }).where("user_id", "in", ids).execute();
+      await trx.updateTable("gatehouse_totp_factors").set({ last_used_step: -1 }).where("user_id", "in", ids).execute();
     }
-    await insertBatched(db, trx, "sessions", renewed.map((r) => r.session.row));
+    await insertBatched(db, trx, "gatehouse_sessions", renewed.map((r) => r.session.row));
   });
   return renewed.map(({ account, session }) => ({
     ...account,
@@ -169,7 +170,7 @@ export async function renewPendingSessions(db: SeedDB, keys: BenchKeys, accounts
 export async function countSessions(db: SeedDB): Promise<{ live: number; expired: number }> {
   const now = Date.now();
   const row = await db.kysely
-    .selectFrom("sessions")
+    .selectFrom("gatehouse_sessions")
     .select((eb) => [
       eb.fn.countAll<number>().filterWhere("expires_at", ">", now).as("live"),
       eb.fn.countAll<number>().filterWhere("expires_at", "<=", now).as("expired"),

@@ -24,7 +24,8 @@ export async function openCopySource(filename: string): Promise<Kysely<Database>
   const database = new BetterSqlite3(filename, { fileMustExist: true });
   try {
     database.pragma("busy_timeout = 5000");
-    const users = database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'").get();
+    // `users` before 0007_library_tables, `gatehouse_users` since.
+    const users = database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'gatehouse_users')").get();
     if (users === undefined) throw new NotAGatehouseDatabaseError(`${filename} is not a gatehouse database (no users table)`);
   } catch (error) {
     database.close();

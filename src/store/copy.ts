@@ -7,17 +7,18 @@ import type { Database } from "./schema.js";
 
 /** Foreign-key order: every table after the tables it references (events and invitations have no foreign key). */
 export const TABLES_IN_COPY_ORDER = [
-  "users",
-  "totp_factors",
-  "pending_enrollments",
-  "recovery_codes",
-  "sessions",
-  "second_factor_throttle",
-  "remembered_devices",
-  "login_failures",
-  "events",
-  "invitations",
-  "user_groups",
+  "gatehouse_accounts",
+  "gatehouse_users",
+  "gatehouse_totp_factors",
+  "gatehouse_pending_enrollments",
+  "gatehouse_recovery_codes",
+  "gatehouse_sessions",
+  "gatehouse_second_factor_throttle",
+  "gatehouse_remembered_devices",
+  "gatehouse_login_failures",
+  "gatehouse_events",
+  "gatehouse_invitations",
+  "gatehouse_user_groups",
 ] as const satisfies readonly (keyof Database)[];
 
 export type TableName = (typeof TABLES_IN_COPY_ORDER)[number];

@@ -4,8 +4,8 @@ import type { Database } from "./schema.js";
 
 /** R47: bump the version (old tokens fail at once, wherever they are checked) and drop the rows. */
 export async function forgetAllDevices(trx: Transaction<Database>, userId: string): Promise<number> {
-  await trx.updateTable("users").set({ factor_version: sql`factor_version + 1` }).where("id", "=", userId).execute();
-  const deleted = await trx.deleteFrom("remembered_devices").where("user_id", "=", userId).executeTakeFirst();
+  await trx.updateTable("gatehouse_accounts").set({ factor_version: sql`factor_version + 1` }).where("user_id", "=", userId).execute();
+  const deleted = await trx.deleteFrom("gatehouse_remembered_devices").where("user_id", "=", userId).executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }
 
@@ -13,18 +13,18 @@ export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDev
   return {
     async rememberDevice(record) {
       // A version bump racing this insert is harmless: the row keeps the older version and fails.
-      const user = await db
-        .selectFrom("users")
+      const account = await db
+        .selectFrom("gatehouse_accounts")
         .select("factor_version")
-        .where("id", "=", record.userId)
+        .where("user_id", "=", record.userId)
         .executeTakeFirstOrThrow();
       await db
-        .insertInto("remembered_devices")
+        .insertInto("gatehouse_remembered_devices")
         .values({
           id: record.id,
           token_hash: record.tokenHash,
           user_id: record.userId,
-          factor_version: Number(user.factor_version),
+          factor_version: Number(account.factor_version),
           label: record.label,
           created_at: record.createdAt,
           expires_at: record.expiresAt,
@@ -35,13 +35,15 @@ export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDev
     async isRemembered(userId, tokenHashes, now) {
       if (tokenHashes.length === 0) return false;
       const row = await db
-        .selectFrom("remembered_devices as d")
-        .innerJoin("users as u", "u.id", "d.user_id")
+        .selectFrom("gatehouse_remembered_devices as d")
+        .innerJoin("gatehouse_accounts as a", "a.user_id", "d.user_id")
+        // The app's own users only (a host app's users have no row here, and their host decides).
+        .leftJoin("gatehouse_users as u", "u.id", "d.user_id")
         .select("d.id")
         .where("d.user_id", "=", userId)
         .where("d.token_hash", "in", tokenHashes)
         .where("d.expires_at", ">", now)
-        .whereRef("d.factor_version", "=", "u.factor_version")
+        .whereRef("d.factor_version", "=", "a.factor_version")
         // Disabling forgets the browsers too; this keeps one that slipped past from skipping the code.
         .where("u.disabled_at", "is", null)
         .executeTakeFirst();
@@ -50,12 +52,12 @@ export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDev
 
     async listDevices(userId, now) {
       const rows = await db
-        .selectFrom("remembered_devices as d")
-        .innerJoin("users as u", "u.id", "d.user_id")
+        .selectFrom("gatehouse_remembered_devices as d")
+        .innerJoin("gatehouse_accounts as a", "a.user_id", "d.user_id")
         .select(["d.id", "d.token_hash", "d.user_id", "d.label", "d.created_at", "d.expires_at"])
         .where("d.user_id", "=", userId)
         .where("d.expires_at", ">", now)
-        .whereRef("d.factor_version", "=", "u.factor_version")
+        .whereRef("d.factor_version", "=", "a.factor_version")
         .orderBy("d.created_at", "desc")
         .execute();
       return rows.map((row) => ({
@@ -70,7 +72,7 @@ export function createRememberedDeviceStore(db: Kysely<Database>): RememberedDev
 
     async forgetDevice(userId, deviceId) {
       const result = await db
-        .deleteFrom("remembered_devices")
+        .deleteFrom("gatehouse_remembered_devices")
         .where("id", "=", deviceId)
         .where("user_id", "=", userId)
         .executeTakeFirst();

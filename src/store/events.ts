@@ -18,7 +18,7 @@ export function createEventStore(db: Kysely<Database>): EventStore {
     db,
     7,
     (id: string, at: number, type: string, userId: string | null, clientAddress: string | null, userAgent: string | null, detail: string) =>
-      db.insertInto("events").values({ id, at, type, user_id: userId, client_address: clientAddress, user_agent: userAgent, detail }),
+      db.insertInto("gatehouse_events").values({ id, at, type, user_id: userId, client_address: clientAddress, user_agent: userAgent, detail }),
   );
 
   return {
@@ -31,16 +31,16 @@ export function createEventStore(db: Kysely<Database>): EventStore {
       // One statement on both dialects: the insert or the increment happens, never a unique
       // violation between two writers of the same row.
       const { repeat_count } = await db
-        .insertInto("events")
+        .insertInto("gatehouse_events")
         .values(row(event))
-        .onConflict((oc) => oc.column("id").doUpdateSet({ repeat_count: sql`events.repeat_count + 1` }))
+        .onConflict((oc) => oc.column("id").doUpdateSet({ repeat_count: sql`gatehouse_events.repeat_count + 1` }))
         .returning("repeat_count")
         .executeTakeFirstOrThrow();
       return Number(repeat_count);
     },
 
     async listEvents({ userId, since, limit }) {
-      let query = db.selectFrom("events").selectAll();
+      let query = db.selectFrom("gatehouse_events").selectAll();
       if (userId !== undefined) query = query.where("user_id", "=", userId);
       if (since !== undefined) query = query.where("at", ">=", since);
       const rows = await query.orderBy("at", "desc").orderBy("id", "desc").limit(limit).execute();

@@ -27,7 +27,7 @@ export function createInvitationStore(db: Kysely<Database>): InvitationStore {
   return {
     async createInvitation(record) {
       await db
-        .insertInto("invitations")
+        .insertInto("gatehouse_invitations")
         .values({
           id: record.id,
           token_hash: record.tokenHash,
@@ -44,7 +44,7 @@ export function createInvitationStore(db: Kysely<Database>): InvitationStore {
 
     async findUsableInvitation(tokenHash, now) {
       const row = await db
-        .selectFrom("invitations")
+        .selectFrom("gatehouse_invitations")
         .selectAll()
         .where("token_hash", "=", tokenHash)
         .where("used_at", "is", null)
@@ -60,7 +60,7 @@ export function createInvitationStore(db: Kysely<Database>): InvitationStore {
           // The compare-and-set (style: burn single-use things atomically): of two registrations
           // with one token, only one UPDATE changes the row; the other writes nothing.
           const used = await trx
-            .updateTable("invitations")
+            .updateTable("gatehouse_invitations")
             .set({ used_at: now, used_by_user_id: user.id })
             .where("token_hash", "=", tokenHash)
             .where("used_at", "is", null)
@@ -81,13 +81,13 @@ export function createInvitationStore(db: Kysely<Database>): InvitationStore {
     },
 
     async listInvitations() {
-      const rows = await db.selectFrom("invitations").selectAll().orderBy("created_at", "desc").orderBy("id").execute();
+      const rows = await db.selectFrom("gatehouse_invitations").selectAll().orderBy("created_at", "desc").orderBy("id").execute();
       return rows.map(toInvitation);
     },
 
     async revokeInvitation(id, now) {
       const result = await db
-        .updateTable("invitations")
+        .updateTable("gatehouse_invitations")
         .set({ revoked_at: now })
         .where("id", "=", id)
         .where("used_at", "is", null)

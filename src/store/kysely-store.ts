@@ -93,12 +93,12 @@ export function createKyselyStore(
     durability,
     async sweep(now, idleTimeoutMs, loginWindowMs, eventsKeptMs = DEFAULT_EVENTS_KEPT_MS) {
       await sessions.deleteExpiredSessions(now, idleTimeoutMs);
-      await db.deleteFrom("pending_enrollments").where("expires_at", "<=", now).execute();
-      await db.deleteFrom("remembered_devices").where("expires_at", "<=", now).execute();
-      await db.deleteFrom("login_failures").where("at", "<=", now - loginWindowMs).execute();
+      await db.deleteFrom("gatehouse_pending_enrollments").where("expires_at", "<=", now).execute();
+      await db.deleteFrom("gatehouse_remembered_devices").where("expires_at", "<=", now).execute();
+      await db.deleteFrom("gatehouse_login_failures").where("at", "<=", now - loginWindowMs).execute();
       // `gatehouse user invites` shows spent invitations for a while; the activity log keeps them.
-      await db.deleteFrom("invitations").where("expires_at", "<=", now - INVITATION_KEPT_MS).execute();
-      await db.deleteFrom("events").where("at", "<=", now - eventsKeptMs).execute();
+      await db.deleteFrom("gatehouse_invitations").where("expires_at", "<=", now - INVITATION_KEPT_MS).execute();
+      await db.deleteFrom("gatehouse_events").where("at", "<=", now - eventsKeptMs).execute();
     },
     close: () => db.destroy(),
   };

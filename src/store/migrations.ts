@@ -1,6 +1,7 @@
 // Migrations live in code (not a folder scan) so they ship inside the compiled package and run
 // the same on SQLite and PostgreSQL. Append new ones; never edit an applied one.
 import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { libraryTables } from "./migration-library-tables.js";
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -189,6 +190,7 @@ export const migrations: Record<string, Migration> = {
   "0005_user_groups": userGroups,
   "0002_pending_enrollments_per_session": pendingEnrollmentsPerSession,
   "0006_events_bounded": eventsBounded,
+  "0007_library_tables": libraryTables,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -10,13 +10,24 @@ type BigIntColumn = ColumnType<number | string, number, number>;
 /** A BIGINT column with a default. */
 type GeneratedBigInt = ColumnType<number | string, number | undefined, number>;
 
+/**
+ * A second-factor account: one per user id, the app's users' and, as a library, a host app's
+ * (0007_library_tables). Every second-factor table references it, never a users table.
+ */
+export interface AccountsTable {
+  user_id: string;
+  /** R47: bumped when a factor changes; remembered browsers of older versions fail. */
+  factor_version: Generated<number>;
+  created_at: BigIntColumn;
+}
+
+/** The app's own users (the gatehouse app as a host of the library). */
 export interface UsersTable {
   id: string;
   username: string;
   username_key: string;
   password_hash: string;
   created_at: BigIntColumn;
-  factor_version: Generated<number>;
   /** Set while the account is disabled (`gatehouse user disable`); null otherwise. */
   disabled_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
@@ -111,16 +122,18 @@ export interface UserGroupsTable {
   group_name: string;
 }
 
+/** Every table carries the `gatehouse_` prefix: they may share a host app's database. */
 export interface Database {
-  users: UsersTable;
-  totp_factors: TOTPFactorsTable;
-  pending_enrollments: PendingEnrollmentsTable;
-  recovery_codes: RecoveryCodesTable;
-  sessions: SessionsTable;
-  second_factor_throttle: SecondFactorThrottleTable;
-  login_failures: LoginFailuresTable;
-  remembered_devices: RememberedDevicesTable;
-  events: EventsTable;
-  invitations: InvitationsTable;
-  user_groups: UserGroupsTable;
+  gatehouse_accounts: AccountsTable;
+  gatehouse_users: UsersTable;
+  gatehouse_totp_factors: TOTPFactorsTable;
+  gatehouse_pending_enrollments: PendingEnrollmentsTable;
+  gatehouse_recovery_codes: RecoveryCodesTable;
+  gatehouse_sessions: SessionsTable;
+  gatehouse_second_factor_throttle: SecondFactorThrottleTable;
+  gatehouse_login_failures: LoginFailuresTable;
+  gatehouse_remembered_devices: RememberedDevicesTable;
+  gatehouse_events: EventsTable;
+  gatehouse_invitations: InvitationsTable;
+  gatehouse_user_groups: UserGroupsTable;
 }

@@ -48,7 +48,7 @@ const SESSION_WITH_USER = [
 export function createSessionStore(db: Kysely<Database>): SessionStore {
   /** Sessions neither past their absolute expiry nor idle too long (R35): seen after `since`. */
   const live = (now: number, since: number) =>
-    db.selectFrom("sessions").selectAll().where("expires_at", ">", now).where("last_seen_at", ">", since);
+    db.selectFrom("gatehouse_sessions").selectAll().where("expires_at", ">", now).where("last_seen_at", ">", since);
 
   // Every request runs these: compiled once (precompiled.ts).
   const findLive = precompile(db, 3, (idHash: string, now: number, since: number) =>
@@ -57,9 +57,9 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
   // The same liveness test joined to the user and their factor: one statement instead of three.
   const findLiveWithUser = precompile(db, 3, (idHash: string, now: number, since: number) =>
     db
-      .selectFrom("sessions as s")
-      .innerJoin("users as u", "u.id", "s.user_id")
-      .leftJoin("totp_factors as f", "f.user_id", "s.user_id")
+      .selectFrom("gatehouse_sessions as s")
+      .innerJoin("gatehouse_users as u", "u.id", "s.user_id")
+      .leftJoin("gatehouse_totp_factors as f", "f.user_id", "s.user_id")
       .select(SESSION_WITH_USER)
       .where("s.id_hash", "=", idHash)
       .where("s.expires_at", ">", now)
@@ -68,13 +68,13 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
       .where("u.disabled_at", "is", null),
   );
   const touch = precompile(db, 2, (idHash: string, now: number) =>
-    db.updateTable("sessions").set({ last_seen_at: now }).where("id_hash", "=", idHash),
+    db.updateTable("gatehouse_sessions").set({ last_seen_at: now }).where("id_hash", "=", idHash),
   );
-  const remove = precompile(db, 1, (idHash: string) => db.deleteFrom("sessions").where("id_hash", "=", idHash));
+  const remove = precompile(db, 1, (idHash: string) => db.deleteFrom("gatehouse_sessions").where("id_hash", "=", idHash));
 
   return {
     async createSession(session) {
-      await db.insertInto("sessions").values(toRow(session)).execute();
+      await db.insertInto("gatehouse_sessions").values(toRow(session)).execute();
     },
 
     async findSession(idHash, now, idleTimeoutMs) {
@@ -110,17 +110,17 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
       return db.transaction().execute(async (trx) => {
         const deleted = await remove.on(trx)(oldIdHash);
         if (deleted.numAffectedRows !== 1n) return false;
-        await trx.insertInto("sessions").values(toRow(next)).execute();
+        await trx.insertInto("gatehouse_sessions").values(toRow(next)).execute();
         return true;
       });
     },
 
     async takeFlash(idHash) {
-      const row = await db.selectFrom("sessions").select("flash").where("id_hash", "=", idHash).executeTakeFirst();
+      const row = await db.selectFrom("gatehouse_sessions").select("flash").where("id_hash", "=", idHash).executeTakeFirst();
       if (!row?.flash) return null;
       // Compare-and-clear: of two concurrent readers only the one whose update lands shows it.
       const cleared = await db
-        .updateTable("sessions")
+        .updateTable("gatehouse_sessions")
         .set({ flash: null })
         .where("id_hash", "=", idHash)
         .where("flash", "=", row.flash)
@@ -130,7 +130,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
 
     async deleteExpiredSessions(now, idleTimeoutMs) {
       const result = await db
-        .deleteFrom("sessions")
+        .deleteFrom("gatehouse_sessions")
         .where((eb) => eb.or([eb("expires_at", "<=", now), eb("last_seen_at", "<=", now - idleTimeoutMs)]))
         .executeTakeFirst();
       return Number(result.numDeletedRows);
@@ -142,7 +142,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
     },
 
     async deleteUserSessions(userId, keepIdHash) {
-      let query = db.deleteFrom("sessions").where("user_id", "=", userId);
+      let query = db.deleteFrom("gatehouse_sessions").where("user_id", "=", userId);
       if (keepIdHash !== null) query = query.where("id_hash", "!=", keepIdHash);
       const result = await query.executeTakeFirst();
       return Number(result.numDeletedRows);

@@ -33,13 +33,13 @@ export function createSecondFactorThrottle(
   // are constants of the statements.
   const ensureRow = precompile(db, 1, (userId: string) =>
     db
-      .insertInto("second_factor_throttle")
+      .insertInto("gatehouse_second_factor_throttle")
       .values({ user_id: userId })
       .onConflict((oc) => oc.column("user_id").doNothing()),
   );
   const chargeUnlocked = precompile(db, 2, (userId: string, now: number) =>
     db
-      .updateTable("second_factor_throttle")
+      .updateTable("gatehouse_second_factor_throttle")
       .set({
         failures: sql`failures + 1`,
         lock_seconds: sql`CASE WHEN ${locksNow} THEN ${nextLockSeconds} ELSE lock_seconds END`,
@@ -50,10 +50,10 @@ export function createSecondFactorThrottle(
       .where("failures", "<", hardLockFailures),
   );
   const countOf = precompile(db, 1, (userId: string) =>
-    db.selectFrom("second_factor_throttle").select(["failures", "locked_until"]).where("user_id", "=", userId),
+    db.selectFrom("gatehouse_second_factor_throttle").select(["failures", "locked_until"]).where("user_id", "=", userId),
   );
   const clear = precompile(db, 1, (userId: string) =>
-    db.updateTable("second_factor_throttle").set({ failures: 0, locked_until: 0, lock_seconds: 0 }).where("user_id", "=", userId),
+    db.updateTable("gatehouse_second_factor_throttle").set({ failures: 0, locked_until: 0, lock_seconds: 0 }).where("user_id", "=", userId),
   );
 
   return {
@@ -71,7 +71,7 @@ export function createSecondFactorThrottle(
 
     async status(userId) {
       const row = await db
-        .selectFrom("second_factor_throttle")
+        .selectFrom("gatehouse_second_factor_throttle")
         .select(["failures", "locked_until"])
         .where("user_id", "=", userId)
         .executeTakeFirst();
@@ -100,13 +100,13 @@ export function createSecondFactorThrottle(
  */
 export function createLoginThrottle(db: Kysely<Database>): LoginThrottle {
   async function refund(attemptId: string) {
-    await db.deleteFrom("login_failures").where("attempt_id", "=", attemptId).execute();
+    await db.deleteFrom("gatehouse_login_failures").where("attempt_id", "=", attemptId).execute();
   }
 
   /** Milliseconds until fewer than `limit` earlier failures remain in the window. */
   async function waitFor({ key, limit, windowMs }: LoginThrottleKey, attemptId: string, now: number) {
     const earlier = db
-      .selectFrom("login_failures")
+      .selectFrom("gatehouse_login_failures")
       .where("key", "=", key)
       .where("at", ">", now - windowMs)
       .where("attempt_id", "!=", attemptId);
@@ -120,7 +120,7 @@ export function createLoginThrottle(db: Kysely<Database>): LoginThrottle {
   return {
     async charge(attemptId, keys, now): Promise<ThrottleDecision> {
       await db
-        .insertInto("login_failures")
+        .insertInto("gatehouse_login_failures")
         .values(keys.map(({ key }) => ({ attempt_id: attemptId, key, at: now })))
         .execute();
       let retryAfterMs = 0;

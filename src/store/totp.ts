@@ -9,11 +9,11 @@ import { randomUUID } from "node:crypto";
 export function createTOTPStore(db: Kysely<Database>): TOTPStore {
   // Every code check runs these: compiled once (precompiled.ts).
   const factorOf = precompile(db, 1, (userId: string) =>
-    db.selectFrom("totp_factors").selectAll().where("user_id", "=", userId),
+    db.selectFrom("gatehouse_totp_factors").selectAll().where("user_id", "=", userId),
   );
   // R6: one compare-and-set statement; success iff exactly one row changed.
   const setLastUsedStep = precompile(db, 2, (userId: string, step: number) =>
-    db.updateTable("totp_factors").set({ last_used_step: step }).where("user_id", "=", userId).where("last_used_step", "<", step),
+    db.updateTable("gatehouse_totp_factors").set({ last_used_step: step }).where("user_id", "=", userId).where("last_used_step", "<", step),
   );
 
   return {
@@ -30,7 +30,7 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
 
     async findPendingEnrollment(userId, sessionIdHash, now) {
       const row = await db
-        .selectFrom("pending_enrollments")
+        .selectFrom("gatehouse_pending_enrollments")
         .selectAll()
         .where("session_id_hash", "=", sessionIdHash)
         .where("user_id", "=", userId)
@@ -41,7 +41,7 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
 
     async listPendingEnrollments(userId, now) {
       const rows = await db
-        .selectFrom("pending_enrollments")
+        .selectFrom("gatehouse_pending_enrollments")
         .selectAll()
         .where("user_id", "=", userId)
         .where("expires_at", ">", now)
@@ -58,7 +58,7 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
         expires_at: record.expiresAt,
       };
       await db
-        .insertInto("pending_enrollments")
+        .insertInto("gatehouse_pending_enrollments")
         .values({ session_id_hash: record.sessionIdHash, ...values })
         .onConflict((oc) => oc.column("session_id_hash").doUpdateSet(values))
         .execute();
@@ -69,7 +69,7 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
         return await db.transaction().execute(async (trx) => {
           if (input.replace) {
             const swapped = await trx
-              .updateTable("totp_factors")
+              .updateTable("gatehouse_totp_factors")
               .set({ sealed_secret: input.sealedSecret, last_used_step: input.usedStep, created_at: input.now })
               .where("user_id", "=", input.userId)
               .executeTakeFirst();
@@ -79,7 +79,7 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
           } else {
             // Primary key on user_id: a second concurrent confirmation fails here and rolls back.
             await trx
-              .insertInto("totp_factors")
+              .insertInto("gatehouse_totp_factors")
               .values({
                 user_id: input.userId,
                 sealed_secret: input.sealedSecret,
@@ -89,7 +89,7 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
               .execute();
           }
           const own = await trx
-            .deleteFrom("pending_enrollments")
+            .deleteFrom("gatehouse_pending_enrollments")
             .where("session_id_hash", "=", input.sessionIdHash)
             .where("user_id", "=", input.userId)
             .where("kind", "=", input.replace ? "replace" : "first")
@@ -98,7 +98,7 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
           // The key was replaced ("new QR code") or discarded by another session's confirmation.
           if (own.numDeletedRows !== 1n) throw new StalePendingEnrollment();
           // The first confirmation wins: no other session's key may confirm later (F1).
-          await trx.deleteFrom("pending_enrollments").where("user_id", "=", input.userId).execute();
+          await trx.deleteFrom("gatehouse_pending_enrollments").where("user_id", "=", input.userId).execute();
           await replaceRecoveryCodes(trx, input.userId, input.recoveryCodeHashes, input.now);
           return true;
         });
@@ -110,17 +110,17 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
 
     async disableFactor(userId) {
       return db.transaction().execute(async (trx) => {
-        const removed = await trx.deleteFrom("totp_factors").where("user_id", "=", userId).executeTakeFirst();
-        await trx.deleteFrom("pending_enrollments").where("user_id", "=", userId).execute();
-        await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+        const removed = await trx.deleteFrom("gatehouse_totp_factors").where("user_id", "=", userId).executeTakeFirst();
+        await trx.deleteFrom("gatehouse_pending_enrollments").where("user_id", "=", userId).execute();
+        await trx.deleteFrom("gatehouse_recovery_codes").where("user_id", "=", userId).execute();
         await forgetAllDevices(trx, userId);
         return removed.numDeletedRows === 1n;
       });
     },
 
     async listSealedSecrets() {
-      const active = await db.selectFrom("totp_factors").select(["user_id", "sealed_secret"]).execute();
-      const pending = await db.selectFrom("pending_enrollments").select(["user_id", "session_id_hash", "sealed_secret"]).execute();
+      const active = await db.selectFrom("gatehouse_totp_factors").select(["user_id", "sealed_secret"]).execute();
+      const pending = await db.selectFrom("gatehouse_pending_enrollments").select(["user_id", "session_id_hash", "sealed_secret"]).execute();
       return [
         ...active.map((row) => ({ userId: row.user_id, kind: "active" as const, sealedSecret: row.sealed_secret })),
         ...pending.map((row) => ({
@@ -136,13 +136,13 @@ export function createTOTPStore(db: Kysely<Database>): TOTPStore {
       const result =
         record.kind === "active"
           ? await db
-              .updateTable("totp_factors")
+              .updateTable("gatehouse_totp_factors")
               .set({ sealed_secret: sealedSecret })
               .where("user_id", "=", record.userId)
               .where("sealed_secret", "=", record.sealedSecret)
               .executeTakeFirst()
           : await db
-              .updateTable("pending_enrollments")
+              .updateTable("gatehouse_pending_enrollments")
               .set({ sealed_secret: sealedSecret })
               .where("session_id_hash", "=", record.sessionIdHash)
               .where("user_id", "=", record.userId)
@@ -162,7 +162,7 @@ export function createRecoveryCodeStore(db: Kysely<Database>): RecoveryCodeStore
   return {
     async listUnused(userId) {
       const rows = await db
-        .selectFrom("recovery_codes")
+        .selectFrom("gatehouse_recovery_codes")
         .select(["id", "code_hash"])
         .where("user_id", "=", userId)
         .where("used_at", "is", null)
@@ -173,7 +173,7 @@ export function createRecoveryCodeStore(db: Kysely<Database>): RecoveryCodeStore
     async consume(codeId, now) {
       // R20: the conditional update is the check; two concurrent uses cannot both change the row.
       const result = await db
-        .updateTable("recovery_codes")
+        .updateTable("gatehouse_recovery_codes")
         .set({ used_at: now })
         .where("id", "=", codeId)
         .where("used_at", "is", null)
@@ -187,7 +187,7 @@ export function createRecoveryCodeStore(db: Kysely<Database>): RecoveryCodeStore
     async countAccountsWithUnusedCodes(codeHashPrefix, exceptPrefixes = []) {
       // The prefixes are "hmac-sha256$" and a hex key id: nothing in them is a LIKE wildcard.
       let query = db
-        .selectFrom("recovery_codes")
+        .selectFrom("gatehouse_recovery_codes")
         .select((eb) => eb.fn.count<number | string>("user_id").distinct().as("accounts"))
         .where("used_at", "is", null)
         .where("code_hash", "like", `${codeHashPrefix}%`);
@@ -211,10 +211,10 @@ function pendingRecord(row: Selectable<PendingEnrollmentsTable>): PendingEnrollm
 }
 
 async function replaceRecoveryCodes(trx: Transaction<Database>, userId: string, codeHashes: string[], now: number) {
-  await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+  await trx.deleteFrom("gatehouse_recovery_codes").where("user_id", "=", userId).execute();
   if (codeHashes.length === 0) return;
   await trx
-    .insertInto("recovery_codes")
+    .insertInto("gatehouse_recovery_codes")
     .values(codeHashes.map((codeHash) => ({ id: randomUUID(), user_id: userId, code_hash: codeHash, used_at: null, created_at: now })))
     .execute();
 }

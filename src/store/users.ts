@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import type { NewUser, UserRecord, UserStore } from "../core/ports.js";
 import type { Database, UsersTable } from "./schema.js";
 import { forgetAllDevices } from "./devices.js";
@@ -15,10 +15,13 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
   };
 }
 
-/** The one INSERT of a user, also run inside a registration by invitation (store/invitations.ts). */
-export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<void> {
+/**
+ * The one INSERT of a user and their second-factor account, run inside a transaction (also a
+ * registration by invitation's, store/invitations.ts).
+ */
+export async function insertUser(db: Transaction<Database>, user: NewUser): Promise<void> {
   await db
-    .insertInto("users")
+    .insertInto("gatehouse_users")
     .values({
       id: user.id,
       username: user.username,
@@ -27,14 +30,15 @@ export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<v
       created_at: user.createdAt,
     })
     .execute();
+  await db.insertInto("gatehouse_accounts").values({ user_id: user.id, created_at: user.createdAt }).execute();
 }
 
 export function createUserStore(db: Kysely<Database>): UserStore {
-  const byId = precompile(db, 1, (id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
+  const byId = precompile(db, 1, (id: string) => db.selectFrom("gatehouse_users").selectAll().where("id", "=", id));
   return {
     async createUser(user: NewUser) {
       try {
-        await insertUser(db, user);
+        await db.transaction().execute((trx) => insertUser(trx, user));
         return true;
       } catch (error) {
         // The unique index decides, so two concurrent sign-ups of one name cannot both win.
@@ -44,7 +48,7 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     },
 
     async findUserByUsernameKey(usernameKey) {
-      const row = await db.selectFrom("users").selectAll().where("username_key", "=", usernameKey).executeTakeFirst();
+      const row = await db.selectFrom("gatehouse_users").selectAll().where("username_key", "=", usernameKey).executeTakeFirst();
       return row ? toUser(row) : null;
     },
 
@@ -54,21 +58,21 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     },
 
     async updatePasswordHash(userId, passwordHash, expectedHash) {
-      let update = db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", userId);
+      let update = db.updateTable("gatehouse_users").set({ password_hash: passwordHash }).where("id", "=", userId);
       if (expectedHash !== undefined) update = update.where("password_hash", "=", expectedHash);
       const result = await update.executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },
 
     async listUsers() {
-      const rows = await db.selectFrom("users").selectAll().orderBy("username_key").execute();
+      const rows = await db.selectFrom("gatehouse_users").selectAll().orderBy("username_key").execute();
       return rows.map(toUser);
     },
 
     async setDisabled(userId, at) {
       // Conditional, so a second `disable` keeps the first time and reports no change.
       const result = await db
-        .updateTable("users")
+        .updateTable("gatehouse_users")
         .set({ disabled_at: at })
         .where("id", "=", userId)
         .where("disabled_at", at === null ? "is not" : "is", null)
@@ -77,8 +81,12 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     },
 
     async deleteUser(userId) {
-      const result = await db.deleteFrom("users").where("id", "=", userId).executeTakeFirst();
-      return result.numDeletedRows === 1n;
+      return db.transaction().execute(async (trx) => {
+        // The account's deletion cascades into every second-factor table; the user's into their groups.
+        await trx.deleteFrom("gatehouse_accounts").where("user_id", "=", userId).execute();
+        const result = await trx.deleteFrom("gatehouse_users").where("id", "=", userId).executeTakeFirst();
+        return result.numDeletedRows === 1n;
+      });
     },
 
     forgetAllDevices: (userId) => db.transaction().execute((trx) => forgetAllDevices(trx, userId)),

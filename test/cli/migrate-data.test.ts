@@ -72,14 +72,14 @@ async function buildInstallation(services: Services) {
   const carol = await services.accounts.register("carol", PASSWORD, AS_ADMIN);
   await services.twoFactor.currentEnrollment(carol.id, "carol", consoleEnrollment(carol.id)); // shown, never confirmed: pending
   await services.invitations.issue("dave", 7, CLI_ORIGIN); // an open invitation
-  await services.store.groups.setGroups(alice.id, ["admins", "ops"]); // user_groups
+  await services.store.groups.setGroups(alice.id, ["admins", "ops"]); // gatehouse_user_groups
   Object.assign(known, { aliceId: alice.id, secret: view.secretBase32, codes, deviceToken, sessionToken });
 }
 
 function addBulkEvents() {
   const db = new BetterSqlite3(sourceFile);
   try {
-    const insert = db.prepare("INSERT INTO events (id, at, type, user_id, client_address, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    const insert = db.prepare("INSERT INTO gatehouse_events (id, at, type, user_id, client_address, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
     db.transaction(() => {
       for (let i = 0; i < BULK_EVENTS; i++) insert.run(randomUUID(), clock.now() - i, "login-failed", null, "198.51.100.7", "bulk", "{}");
     })();
@@ -118,12 +118,12 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("every table's count matches");
     expect(result.stdout).toContain("same master key");
-    expect(result.stdout).toMatch(new RegExp(`^events +${before.events} +${before.events}$`, "m"));
+    expect(result.stdout).toMatch(new RegExp(`^gatehouse_events +${before.gatehouse_events} +${before.gatehouse_events}$`, "m"));
     expect(await targetCounts()).toEqual(before);
     const source = new BetterSqlite3(sourceFile, { readonly: true });
-    const sourceEventIds = source.prepare("SELECT id FROM events").pluck().all();
+    const sourceEventIds = source.prepare("SELECT id FROM gatehouse_events").pluck().all();
     source.close();
-    const targetEventIds = (await target.query("SELECT id FROM events")).rows.map((row: { id: string }) => row.id);
+    const targetEventIds = (await target.query("SELECT id FROM gatehouse_events")).rows.map((row: { id: string }) => row.id);
     expect(new Set(targetEventIds)).toEqual(new Set(sourceEventIds));
   });
 
@@ -131,11 +131,11 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
     const before = await targetCounts();
     const refused = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", targetDb.url], {});
     expect(refused.code).toBe(1);
-    expect(expectOneLineError(refused)).toMatch(/^gatehouse: the PostgreSQL database is not empty \(users: 3, .*nothing was copied/);
+    expect(expectOneLineError(refused)).toMatch(/^gatehouse: the PostgreSQL database is not empty \(gatehouse_accounts: 3, gatehouse_users: 3, .*nothing was copied/);
     // Allowed into a non-empty target, the same rows conflict: the whole copy rolls back.
     const conflicting = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", targetDb.url, "--allow-non-empty"], {});
     expect(conflicting.code).toBe(1);
-    expect(expectOneLineError(conflicting)).toMatch(/^gatehouse: cannot copy the users rows: duplicate key .*rolled back, nothing was copied$/);
+    expect(expectOneLineError(conflicting)).toMatch(/^gatehouse: cannot copy the gatehouse_accounts rows: duplicate key .*rolled back, nothing was copied$/);
     expect(await targetCounts()).toEqual(before);
   });
 
@@ -177,15 +177,15 @@ describe("gatehouse migrate-data into PostgreSQL", () => {
       await (await openPostgresStore(lossyURL, throttlePolicy(30))).close();
       await client.connect();
       // A rule that swallows some inserted rows: the INSERTs succeed, the rows never arrive.
-      await client.query("CREATE RULE lose_bulk AS ON INSERT TO events WHERE NEW.user_agent = 'bulk' DO INSTEAD NOTHING");
-      const events = sourceCounts().events!;
+      await client.query("CREATE RULE lose_bulk AS ON INSERT TO gatehouse_events WHERE NEW.user_agent = 'bulk' DO INSTEAD NOTHING");
+      const events = sourceCounts().gatehouse_events!;
       const result = await gatehouse(["migrate-data", "--from", `sqlite:${sourceFile}`, "--to", lossyURL], {});
       expect(result.code).toBe(1);
       expect(expectOneLineError(result)).toBe(
-        `gatehouse: row counts differ after the copy (events: source ${events}, target ${events - BULK_EVENTS}); rolled back, nothing was copied`,
+        `gatehouse: row counts differ after the copy (gatehouse_events: source ${events}, target ${events - BULK_EVENTS}); rolled back, nothing was copied`,
       );
       expect(result.stdout).toBe("");
-      expect(Number((await client.query("SELECT count(*) AS n FROM users")).rows[0].n)).toBe(0);
+      expect(Number((await client.query("SELECT count(*) AS n FROM gatehouse_users")).rows[0].n)).toBe(0);
     } finally {
       await client.end();
       await lossy.drop();

@@ -42,7 +42,7 @@ describe("answers wait for durable writes", () => {
     // Another connection, as another process would read the file: the full session is there.
     const other = new BetterSqlite3(join(dir, "gatehouse.sqlite"), { readonly: true });
     try {
-      const row = other.prepare("SELECT count(*) AS n FROM sessions WHERE level = 'full'").get() as { n: number };
+      const row = other.prepare("SELECT count(*) AS n FROM gatehouse_sessions WHERE level = 'full'").get() as { n: number };
       expect(row.n).toBeGreaterThanOrEqual(1);
     } finally {
       other.close();

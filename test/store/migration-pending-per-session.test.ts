@@ -47,7 +47,7 @@ describe.each(engines)("0002_pending_enrollments_per_session on %s", (_, open) =
 
     // The user's keys go with the user (foreign key, ON DELETE CASCADE).
     expect(await store.users.deleteUser("first")).toBe(true);
-    const left = await db.selectFrom("pending_enrollments").select("user_id").execute();
+    const left = await db.selectFrom("gatehouse_pending_enrollments").select("user_id").execute();
     expect(left).toEqual([{ user_id: "phone" }]);
   });
 });

@@ -82,7 +82,7 @@ describe("openPostgresStore", () => {
       const migrations = await admin.query(`SELECT name FROM "${schema}".kysely_migration ORDER BY name`);
       expect(migrations.rows).toEqual(Object.keys(allMigrations).sort().map((name) => ({ name })));
       const tables = await admin.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'users'",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'gatehouse_users'",
         [schema],
       );
       expect(tables.rowCount).toBe(1);
