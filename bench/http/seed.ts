@@ -137,7 +137,7 @@ export async function seedAccounts(db: SeedDB, keys: BenchKeys, options: SeedOpt
         if (n < keep) accounts.push({ userId, username, sessionToken, csrfToken: sessionToken && keys.csrf.tokenFor(sessionToken) });
       }
       await insertBatched(db, trx, "gatehouse_users", users);
-      await insertBatched(db, trx, "gatehouse_accounts", users.map((user) => ({ user_id: user.id, created_at: now })));
+      await insertBatched(db, trx, "gatehouse_accounts", users.map((user) => ({ user_id: user.id, name: user.username, created_at: now })));
       await insertBatched(db, trx, "gatehouse_totp_factors", factors);
       await insertBatched(db, trx, "gatehouse_sessions", sessions);
     }

@@ -5,6 +5,7 @@ import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
 import type { Invitations } from "./invitations.js";
 import type { PasswordHasher } from "./password.js";
 import type {
+  AccountHolder,
   Clock,
   EventOrigin,
   InvitationRecord,
@@ -164,7 +165,7 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
     },
 
     /** Re-authentication of a signed-in user (R39): the same throttled check, bound to that user. */
-    async confirmPassword(user: UserRecord, password: string, origin: RequestOrigin): Promise<void> {
+    async confirmPassword(user: AccountHolder, password: string, origin: RequestOrigin): Promise<void> {
       const checked = await checkPassword(user.username, password, origin);
       if (checked.id !== user.id) throw invalidCredentials();
     },
@@ -187,7 +188,7 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
      * The caller has verified the current password and a second factor (R39), and ends the
      * other sessions and remembered browsers with the old password (account-changes.ts, R37, R47).
      */
-    async changePassword(user: UserRecord, newPassword: string, origin: EventOrigin): Promise<void> {
+    async changePassword(user: AccountHolder, newPassword: string, origin: EventOrigin): Promise<void> {
       await users.updatePasswordHash(user.id, await newPasswordHash(newPassword, user.username));
       await events.record({ type: "password-changed", origin, userId: user.id });
     },

@@ -9,9 +9,17 @@ export interface Clock {
 /** Cryptographically secure random bytes (node:crypto randomBytes in production). */
 export type RandomSource = (byteLength: number) => Uint8Array;
 
-export interface UserRecord {
+/**
+ * Whose second factor it is: a user id and the name their authenticator app shows. The app's
+ * own users, or, with gatehouse as a library, the host app's (whose id is any string).
+ */
+export interface AccountHolder {
   id: string;
+  /** The name in the authenticator app's key label and the gateway's X-Gatehouse-User. */
   username: string;
+}
+
+export interface UserRecord extends AccountHolder {
   passwordHash: string;
   createdAt: number;
   /** When an administrator disabled the account (no sign-in, no session); null while enabled. */
@@ -164,12 +172,21 @@ export interface SessionRecord {
   flash: string | null;
 }
 
-/** A live session with its user, read in one statement (the per-request check). */
+/** A live session with its account holder, read in one statement (the per-request check). */
 export interface SessionWithUser {
   session: SessionRecord;
-  user: UserRecord;
+  user: AccountHolder;
   /** The user has an active authenticator: which sign-in step a pending session is at (R55). */
   enrolled: boolean;
+}
+
+/** The second-factor accounts: one per user id, which every second-factor row belongs to. */
+export interface AccountStore {
+  /**
+   * Creates the account of `holder` unless it exists (a host app's user the first time they
+   * reach the second factor), and keeps its name current. Idempotent; safe when concurrent.
+   */
+  ensureAccount(holder: AccountHolder, now: number): Promise<void>;
 }
 
 export interface SessionStore {
@@ -177,8 +194,8 @@ export interface SessionStore {
   /** The live session for this hash, or null when unknown, expired or idle too long. */
   findSession(idHash: string, now: number, idleTimeoutMs: number): Promise<SessionRecord | null>;
   /**
-   * `findSession` and the session's user in one query: null when the session is unknown,
-   * expired or idle too long, or its user is gone or disabled.
+   * `findSession` and the session's account holder in one query: null when the session is
+   * unknown, expired or idle too long, or its user is gone or (an app user) disabled.
    */
   findSessionWithUser(idHash: string, now: number, idleTimeoutMs: number): Promise<SessionWithUser | null>;
   touchSession(idHash: string, now: number): Promise<void>;

@@ -2,6 +2,7 @@
 // (sqlite.ts, postgres.ts) that hands in a Kysely instance.
 import { Migrator, sql, type Kysely } from "kysely";
 import type {
+  AccountStore,
   Durability,
   HealthCheck,
   InvitationStore,
@@ -18,6 +19,7 @@ import type {
 } from "../core/ports.js";
 import { migrationProvider } from "./migrations.js";
 import type { Database } from "./schema.js";
+import { createAccountStore } from "./accounts.js";
 import { createRememberedDeviceStore } from "./devices.js";
 import { createEventStore } from "./events.js";
 import { createGroupStore } from "./groups.js";
@@ -28,6 +30,8 @@ import { createRecoveryCodeStore, createTOTPStore } from "./totp.js";
 import { createUserStore } from "./users.js";
 
 export interface Store {
+  /** The second-factor accounts (a host app's users get one at their first second factor). */
+  accounts: AccountStore;
   users: UserStore;
   totp: TOTPStore;
   recoveryCodes: RecoveryCodeStore;
@@ -75,6 +79,7 @@ export function createKyselyStore(
 ): Store {
   const sessions = createSessionStore(db);
   return {
+    accounts: createAccountStore(db),
     users: createUserStore(db),
     totp: createTOTPStore(db),
     recoveryCodes: createRecoveryCodeStore(db),

@@ -32,12 +32,14 @@ export const libraryTables: Migration = {
       await db.schema
         .createTable("gatehouse_accounts")
         .addColumn("user_id", "text", (c) => c.primaryKey())
+        // The name the authenticator app shows and the gateway passes on (the app's username).
+        .addColumn("name", "text", (c) => c.notNull())
         // R47: bumped when a factor changes; remembered browsers of older versions fail.
         .addColumn("factor_version", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute();
-      await sql`INSERT INTO gatehouse_accounts (user_id, factor_version, created_at)
-        SELECT id, factor_version, created_at FROM users`.execute(db);
+      await sql`INSERT INTO gatehouse_accounts (user_id, name, factor_version, created_at)
+        SELECT id, username, factor_version, created_at FROM users`.execute(db);
 
       await db.schema
         .createTable("gatehouse_totp_factors")

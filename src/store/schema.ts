@@ -16,6 +16,8 @@ type GeneratedBigInt = ColumnType<number | string, number | undefined, number>;
  */
 export interface AccountsTable {
   user_id: string;
+  /** The name the authenticator app shows and the gateway passes on (the app's username). */
+  name: string;
   /** R47: bumped when a factor changes; remembered browsers of older versions fail. */
   factor_version: Generated<number>;
   created_at: BigIntColumn;

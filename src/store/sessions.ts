@@ -39,9 +39,7 @@ const SESSION_WITH_USER = [
   "s.expires_at",
   "s.next_path",
   "s.flash",
-  "u.username",
-  "u.password_hash",
-  "u.created_at as user_created_at",
+  "a.name",
   "f.user_id as factor_user_id",
 ] as const;
 
@@ -58,7 +56,9 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
   const findLiveWithUser = precompile(db, 3, (idHash: string, now: number, since: number) =>
     db
       .selectFrom("gatehouse_sessions as s")
-      .innerJoin("gatehouse_users as u", "u.id", "s.user_id")
+      .innerJoin("gatehouse_accounts as a", "a.user_id", "s.user_id")
+      // The app's own users only: a host app's users have no row here (their host disables them).
+      .leftJoin("gatehouse_users as u", "u.id", "s.user_id")
       .leftJoin("gatehouse_totp_factors as f", "f.user_id", "s.user_id")
       .select(SESSION_WITH_USER)
       .where("s.id_hash", "=", idHash)
@@ -87,13 +87,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
       if (!row) return null;
       return {
         session: toSession(row),
-        user: {
-          id: row.user_id,
-          username: row.username,
-          passwordHash: row.password_hash,
-          createdAt: Number(row.user_created_at),
-          disabledAt: null, // the query returns enabled users only
-        },
+        user: { id: row.user_id, username: row.name },
         enrolled: row.factor_user_id !== null,
       };
     },

@@ -30,7 +30,7 @@ export async function insertUser(db: Transaction<Database>, user: NewUser): Prom
       created_at: user.createdAt,
     })
     .execute();
-  await db.insertInto("gatehouse_accounts").values({ user_id: user.id, created_at: user.createdAt }).execute();
+  await db.insertInto("gatehouse_accounts").values({ user_id: user.id, name: user.username, created_at: user.createdAt }).execute();
 }
 
 export function createUserStore(db: Kysely<Database>): UserStore {

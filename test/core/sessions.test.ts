@@ -5,7 +5,7 @@
 // whose user is gone, as findSession followed by findUserById does. Runs over a real (in-memory) SQLite store.
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { SessionRecord, UserRecord } from "../../src/core/ports.js";
+import type { AccountHolder, SessionRecord } from "../../src/core/ports.js";
 import { deriveKeys } from "../../src/core/keys.js";
 import { createSealer } from "../../src/core/seal.js";
 import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionManager } from "../../src/core/sessions.js";
@@ -56,15 +56,16 @@ async function both(token: string | undefined) {
   const session = token === undefined ? null : await store.sessions.findSession(hashSessionToken(token), clock.ms, idleMs);
   const user = session ? await store.users.findUserById(session.userId) : null;
   const joined = await sessions.resolveWithUser(token);
-  const comparable = (found: { session: SessionRecord; user: UserRecord } | null) =>
-    found && { session: { ...found.session, lastSeenAt: 0 }, user: found.user };
+  // The joined query reads the holder's id and name (the name their account keeps).
+  const comparable = (found: { session: SessionRecord; user: AccountHolder } | null) =>
+    found && { session: { ...found.session, lastSeenAt: 0 }, user: { id: found.user.id, username: found.user.username } };
   return { twoQueries: comparable(session && user ? { session, user } : null), joined: comparable(joined) };
 }
 
 describe("SessionManager.resolveWithUser", () => {
   it("returns the session and its user for a live session", async () => {
     const { user, token, session } = await signedIn();
-    expect(await sessions.resolveWithUser(token)).toEqual({ session, user, enrolled: false });
+    expect(await sessions.resolveWithUser(token)).toEqual({ session, user: { id: user.id, username: user.username }, enrolled: false });
   });
 
   it("R31: returns null, without a store query, for a missing or malformed token", async () => {

@@ -227,6 +227,30 @@ export function storeConformanceSuite(name: string, open: () => Promise<OpenedSt
       secondFactorThrottleWith: async (policy) => (await opened!.openWithPolicy(policy)).secondFactorThrottle,
     }));
 
+    describe("a host app's users (gatehouse as a library)", () => {
+      const holder = { id: "host-user-42", username: "ada@example.com" };
+
+      it("ensureAccount gives a user id that is no app user an account their second factor and sessions hang on", async () => {
+        await Promise.all([a.accounts.ensureAccount(holder, T0), b.accounts.ensureAccount(holder, T0)]);
+        const record = session(holder.id, { level: "full" });
+        await b.sessions.createSession(record);
+        expect(await a.sessions.findSessionWithUser(record.idHash, T0, 30 * MINUTE)).toEqual({ session: record, user: holder, enrolled: false });
+        expect(await a.users.findUserById(holder.id)).toBeNull();
+      });
+
+      it("ensureAccount keeps the account (and its factor version) and takes the holder's new name", async () => {
+        await a.accounts.ensureAccount(holder, T0);
+        await a.users.forgetAllDevices(holder.id);
+        await b.accounts.ensureAccount({ ...holder, username: "ada@example.org" }, T0 + 1);
+        const record = session(holder.id);
+        await a.sessions.createSession(record);
+        expect((await b.sessions.findSessionWithUser(record.idHash, T0, 30 * MINUTE))?.user).toEqual({ ...holder, username: "ada@example.org" });
+        const device = { id: "host-device", tokenHash: "d".repeat(64), userId: holder.id, label: "Firefox", createdAt: T0, expiresAt: T0 + 60 * MINUTE };
+        await a.devices.rememberDevice(device);
+        expect(await b.devices.isRemembered(holder.id, [device.tokenHash], T0)).toBe(true);
+      });
+    });
+
     describe("sessions (R31-R36)", () => {
       const IDLE = 30 * MINUTE;
 

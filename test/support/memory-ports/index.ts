@@ -26,6 +26,14 @@ const INVITATION_KEPT_MS = 30 * 86_400_000;
 export function createMemoryStore(policy: SecondFactorThrottlePolicy, tables: MemoryTables = createMemoryTables()): Store {
   const sessions = createSessionStore(tables);
   return {
+    accounts: {
+      // An upsert: the account (and its factor version) stays; its name follows the holder's.
+      async ensureAccount(holder, now) {
+        const account = tables.accounts.get(holder.id);
+        if (account) account.name = holder.username;
+        else tables.accounts.set(holder.id, { name: holder.username, factorVersion: 0, createdAt: now });
+      },
+    },
     users: createUserStore(tables),
     totp: createTOTPStore(tables),
     recoveryCodes: createRecoveryCodeStore(tables),

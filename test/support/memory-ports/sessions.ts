@@ -25,15 +25,16 @@ export function createSessionStore(tables: MemoryTables): SessionStore {
 
     async findSessionWithUser(idHash, now, idleTimeoutMs) {
       const session = liveSession(idHash, now, idleTimeoutMs);
-      const user = session && tables.users.get(session.userId);
-      // Defence in depth: disabling ends the user's sessions, and one that outlived that opens nothing.
-      if (!session || !user || user.disabledAt !== null) return null;
-      const { id, username, passwordHash, createdAt } = user;
+      const account = session && tables.accounts.get(session.userId);
+      if (!session || !account) return null;
+      // Defence in depth: disabling ends an app user's sessions, and one that outlived that opens
+      // nothing. A host app's user has no app user row: their host disables them.
+      if (tables.users.get(session.userId)?.disabledAt != null) return null;
       return {
         session: copy(session),
-        user: { id, username, passwordHash, createdAt, disabledAt: null },
+        user: { id: session.userId, username: account.name },
         // R55: a shown but unconfirmed key is no factor.
-        enrolled: tables.factors.has(user.id),
+        enrolled: tables.factors.has(session.userId),
       };
     },
 

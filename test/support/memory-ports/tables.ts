@@ -18,6 +18,8 @@ import type {
 
 /** A second-factor account, one per user id (gatehouse_accounts). */
 export interface AccountRow {
+  /** The name the authenticator app shows (the app's username, or the host's name for its user). */
+  name: string;
   /** R47: bumped when a factor changes; remembered browsers of older versions fail. */
   factorVersion: number;
   createdAt: number;

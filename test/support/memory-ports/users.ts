@@ -20,7 +20,7 @@ export function insertUser(tables: MemoryTables, user: NewUser): boolean {
   const taken = [...tables.users.values()].some((row) => row.usernameKey === user.usernameKey);
   if (taken || tables.users.has(user.id) || tables.accounts.has(user.id)) return false;
   tables.users.set(user.id, { ...copy(user), disabledAt: null });
-  tables.accounts.set(user.id, { factorVersion: 0, createdAt: user.createdAt });
+  tables.accounts.set(user.id, { name: user.username, factorVersion: 0, createdAt: user.createdAt });
   return true;
 }
 
