@@ -42,6 +42,7 @@ export async function composeApp(
   };
   const app = await buildApp({ ...web, logger }, {
     signIn: services.signIn,
+    passwordStep: services.passwordStep,
     accountChanges: services.accountChanges,
     invitations: services.invitations,
     sessions: services.sessions,

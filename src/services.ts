@@ -5,22 +5,18 @@ import { randomFillSync, randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { pino, type Logger } from "pino";
 import { createActivityLog } from "./activity.js";
-import { createAccountChanges } from "./core/account-changes.js";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "./core/accounts.js";
 import { createAdministration } from "./core/admin.js";
 import { createInvitations, type RegistrationMode } from "./core/invitations.js";
-import { deriveKeys } from "./core/keys.js";
 import { ARGON2_PRODUCTION, createPasswordHasher, type Argon2Params } from "./core/password.js";
-import type { Clock, HealthCheck, LoginThrottle, RandomSource, SecondFactorThrottle, SecondFactorThrottlePolicy } from "./core/ports.js";
+import type { Clock, HealthCheck, LoginThrottle, RandomSource, SecondFactorThrottle } from "./core/ports.js";
 import { pooledRandomSource } from "./core/random-pool.js";
-import { createRecoveryCodeHasher } from "./core/recovery-code-hash.js";
-import { createRememberedDevices, MAX_REMEMBER_DEVICE_MS } from "./core/remembered-devices.js";
-import { createSealer } from "./core/seal.js";
-import { createSessionManager, DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
-import { createSignIn } from "./core/sign-in.js";
-import { createTwoFactor } from "./core/two-factor.js";
+import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from "./core/sessions.js";
+import { createPasswordStep } from "./core/password-step.js";
 import { createRedisLoginThrottle, createRedisSecondFactorThrottle } from "./limits/redis.js";
 import { closeRedisClient, createRedisClient, redisHealth, waitUntilReady } from "./limits/redis-client.js";
+import { throttlePolicy } from "./core/throttle-policy.js";
+import { createGatehouse } from "./gatehouse.js";
 import { createLogNotifier, type Notifier } from "./notify/notifier.js";
 import { notifyUsersOf } from "./notify/user-events.js";
 import type { Store } from "./store/kysely-store.js";
@@ -66,13 +62,8 @@ export type HealthChecks = Record<string, HealthCheck>;
 /** Startup waits this long for Redis, then goes on: requests answer 503 until it is back. */
 const REDIS_STARTUP_WAIT_MS = 2_000;
 
-/** R24: an enrollment key shown but not confirmed stays valid this long. */
-const ENROLLMENT_TTL_MS = 15 * 60_000;
 
-export function throttlePolicy(firstLockSeconds: number): SecondFactorThrottlePolicy {
-  // Contract: lock after 5 consecutive failures, double each time, cap a day, hard lock at 100.
-  return { freeAttempts: 5, firstLockSeconds, maxLockSeconds: 86_400, hardLockFailures: 100 };
-}
+export { throttlePolicy } from "./core/throttle-policy.js";
 
 export async function createServices(options: ServiceOptions) {
   const clock = options.clock ?? { now: () => Date.now() };
@@ -97,13 +88,6 @@ export async function createServices(options: ServiceOptions) {
     closeRedis = () => closeRedisClient(redis);
     if (!(await waitUntilReady(redis, REDIS_STARTUP_WAIT_MS))) redisLogger.warn("Redis is not reachable yet; sign-in answers 503 until it is");
   }
-  const keys = options.masterSecrets.map(deriveKeys);
-  const current = keys[0];
-  if (!current) throw new TypeError("at least one master secret is needed");
-  const sealer = createSealer(
-    keys.map((k) => k.sealingKey),
-    random,
-  );
   // One core stays free for the event loop while passwords are hashed (a login storm).
   const hasher = createPasswordHasher(options.argon2 ?? ARGON2_PRODUCTION, {
     maxConcurrent: Math.max(1, availableParallelism() - 1),
@@ -129,30 +113,20 @@ export async function createServices(options: ServiceOptions) {
     DEFAULT_LOGIN_LIMITS,
   );
 
-  const twoFactor = createTwoFactor(
-    {
-      totp: store.totp,
-      recoveryCodes: store.recoveryCodes,
-      throttle: throttles.secondFactor,
-      sealer,
-      recoveryCodeHasher: createRecoveryCodeHasher(keys.map((k) => k.recoveryCodeKey)),
-      legacyRecoveryCodeHasher: hasher,
-      clock,
-      random,
-      events,
-    },
-    { issuer: options.issuer, enrollmentTTLms: ENROLLMENT_TTL_MS },
-  );
-  const sessions = createSessionManager({ store: store.sessions, clock, random, timeouts, events, sealer });
-  const devices = createRememberedDevices({
-    store: store.devices,
-    users: store.users,
+  const gatehouse = createGatehouse({
+    store,
+    secretKeys: options.masterSecrets,
+    issuer: options.issuer,
+    throttle: throttles.secondFactor,
+    events,
+    hasher,
+    confirmFirstFactor: (holder, password, origin) => accounts.confirmPassword(holder, password, origin),
     clock,
     random,
-    events,
-    newId: randomUUID,
-    lifetimeMs: options.rememberDeviceMs ?? MAX_REMEMBER_DEVICE_MS,
+    sessionTimeouts: timeouts,
+    ...(options.rememberDeviceMs !== undefined && { rememberBrowserMs: options.rememberDeviceMs }),
   });
+  const { signIn, accountChanges } = gatehouse;
 
   return {
     store,
@@ -162,11 +136,11 @@ export async function createServices(options: ServiceOptions) {
     clock,
     random,
     logger,
-    sealer,
+    sealer: gatehouse.sealer,
     hasher,
     events,
     timeouts,
-    csrfKey: current.csrfKey,
+    csrfKey: gatehouse.csrfKey,
     accounts,
     invitations,
     /** `gatehouse user reset-2fa|disable|enable|password|sign-out`. */
@@ -179,11 +153,12 @@ export async function createServices(options: ServiceOptions) {
       clock,
       events,
     }),
-    twoFactor,
-    sessions,
-    devices,
-    signIn: createSignIn({ accounts, twoFactor, sessions, devices }),
-    accountChanges: createAccountChanges({ accounts, twoFactor, sessions, devices }),
+    twoFactor: gatehouse.twoFactor,
+    sessions: gatehouse.sessions,
+    devices: gatehouse.devices,
+    signIn,
+    accountChanges,
+    passwordStep: createPasswordStep({ accounts, signIn, accountChanges }),
     async close() {
       await notifications.drain();
       await notifier.close();

@@ -1,9 +1,9 @@
 // What a signed-in user changes about their own account (contract: /account rows). Every change
-// that weakens or replaces a factor asks for the password and a current code (or an unused
-// recovery code) in the same request (R39), then ends everything else in one place: the other
-// sessions and the remembered browsers (R37, R47), and this session's token is reissued (R32).
-import type { Accounts } from "./accounts.js";
-import type { EventOrigin, RequestOrigin, SessionWithUser } from "./ports.js";
+// that weakens or replaces a factor asks for the first factor (the app's password) and a current
+// code (or an unused recovery code) in the same request (R39), then ends everything else in one
+// place: the other sessions and the remembered browsers (R37, R47), and this session's token is
+// reissued (R32).
+import type { AccountHolder, EventOrigin, RequestOrigin, SessionWithUser } from "./ports.js";
 import type { Flash } from "./flash.js";
 import type { RememberedDevices } from "./remembered-devices.js";
 import type { SessionManager } from "./sessions.js";
@@ -12,9 +12,16 @@ import type { TwoFactor } from "./two-factor.js";
 
 /** R39: the password and, while 2FA is on, a code or recovery code, in the changing request itself. */
 export interface StepUp {
-  password: string;
+  /** Checked by `confirmFirstFactor` when there is one (the app's password). */
+  password?: string | undefined;
   code: string | undefined;
 }
+
+/**
+ * Checks the holder's first factor again (throws when it is wrong). The app checks its
+ * password; a host app that wants its own first factor asked checks it before calling.
+ */
+export type ConfirmFirstFactor = (holder: AccountHolder, password: string, origin: RequestOrigin) => Promise<void>;
 
 export interface AccountChanges {
   /** 2FA off: the next sign-in enrolls again. */
@@ -26,7 +33,10 @@ export interface AccountChanges {
    * working until the new one is confirmed at the setup page (R25).
    */
   startNewPhone(visit: SessionWithUser, stepUp: StepUp, origin: RequestOrigin): Promise<SignInDecision>;
-  changePassword(visit: SessionWithUser, stepUp: StepUp, newPassword: string, origin: RequestOrigin): Promise<SignInDecision>;
+  /** R39: the step-up alone, for a change made elsewhere (the app's password change). */
+  reauthenticate(visit: SessionWithUser, stepUp: StepUp, origin: RequestOrigin): Promise<void>;
+  /** A factor changed: only this browser stays signed in, under a new token, carrying `flash`. */
+  factorChanged(visit: SessionWithUser, origin: EventOrigin, flash: Flash | undefined, go: Destination): Promise<SignInDecision>;
   /** Forgetting browsers and ending sessions only take trust away: no re-authentication. */
   forgetBrowser(visit: SessionWithUser, deviceId: string, origin: EventOrigin): Promise<SignInDecision>;
   forgetAllBrowsers(visit: SessionWithUser, origin: EventOrigin): Promise<SignInDecision>;
@@ -34,18 +44,18 @@ export interface AccountChanges {
 }
 
 export interface AccountChangesDeps {
-  accounts: Accounts;
+  confirmFirstFactor?: ConfirmFirstFactor | undefined;
   twoFactor: TwoFactor;
   sessions: SessionManager;
   devices: RememberedDevices;
 }
 
-const toAccount: Destination = { page: "account", target: "/" };
+export const toAccount: Destination = { page: "account", target: "/" };
 
-export function createAccountChanges({ accounts, twoFactor, sessions, devices }: AccountChangesDeps): AccountChanges {
+export function createAccountChanges({ confirmFirstFactor, twoFactor, sessions, devices }: AccountChangesDeps): AccountChanges {
   /** R39: no standing "sudo" window; an account whose 2FA is off has no second factor to ask for. */
   async function reauthenticate({ user }: SessionWithUser, { password, code }: StepUp, origin: RequestOrigin) {
-    await accounts.confirmPassword(user, password, origin);
+    await confirmFirstFactor?.(user, password ?? "", origin);
     if (await twoFactor.isEnrolled(user.id)) await twoFactor.verifyCodeOrRecoveryCode(user.id, code ?? "", origin);
   }
 
@@ -79,12 +89,8 @@ export function createAccountChanges({ accounts, twoFactor, sessions, devices }:
       return { sessionToken: issued.token, go: { page: "enroll", target: "/" } };
     },
 
-    async changePassword(visit, stepUp, newPassword, origin) {
-      await reauthenticate(visit, stepUp, origin);
-      await accounts.changePassword(visit.user, newPassword, origin);
-      const notice = "Your password is changed. Other sessions and remembered browsers were signed out.";
-      return endEverythingElse(visit, origin, { notice }, toAccount);
-    },
+    reauthenticate,
+    factorChanged: endEverythingElse,
 
     async forgetBrowser(visit, deviceId, origin) {
       await devices.forget(visit.user.id, deviceId, origin);

@@ -1,10 +1,11 @@
-// The sign-in flow as one use case (R26, R32, R33, R46, R55): from the browser's session and
-// the visitor's input to a decision that the web layer (or a host app's adapter) applies:
-// the session token to set, the remembered-browser token to add, the page to go to. It never
-// touches a request or a reply, and the state machine of flow.ts decides every session level.
-import type { Accounts } from "./accounts.js";
+// The sign-in flow after the first factor, as one use case (R26, R32, R33, R46, R55): from the
+// browser's session and the visitor's input to a decision that the web layer (or a host app's
+// adapter) applies: the session token to set, the remembered-browser token to add, the page to
+// go to. It never touches a request or a reply, and the state machine of flow.ts decides every
+// session level. Whose first factor passed is the caller's to say: the app's password step
+// (password-step.ts), or a host app that signs its own users in.
 import { nextStep, transition, type SignInState, type SignInStep } from "./flow.js";
-import type { RequestOrigin, SessionLevel, SessionWithUser } from "./ports.js";
+import type { AccountHolder, AccountStore, Clock, RequestOrigin, SessionLevel, SessionWithUser } from "./ports.js";
 import type { RememberedDevices } from "./remembered-devices.js";
 import type { SessionManager } from "./sessions.js";
 import type { EnrollmentMode, EnrollmentView, TwoFactor } from "./two-factor.js";
@@ -49,20 +50,13 @@ export interface Enrolling {
   mode: EnrollmentMode;
 }
 
-export interface PasswordInput {
-  username: string;
-  password: string;
+export interface FirstFactorInput {
+  /** Whose first factor passed: the user id and the name their authenticator app shows. */
+  holder: AccountHolder;
   /** Where to go once signed in, already a safe same-site path (R45). */
   nextPath: string;
-  /** The remembered-browser tokens the browser sent (R46). */
+  /** The remembered-browser tokens the browser sent (R46); none skips nothing. */
   rememberedTokens: readonly string[];
-}
-
-export interface RegistrationInput {
-  username: string;
-  password: string;
-  invitation: string | undefined;
-  nextPath: string;
 }
 
 export interface SignIn {
@@ -70,10 +64,16 @@ export interface SignIn {
   stepOf(visit: Visit): SignInStep;
   /** The visit when it is at `step`; else the page of the step it is really at. */
   atStep(visit: Visit, step: SignInStep, target: string): StepCheck;
-  /** The password step: a new session, pending, or full for a browser this user remembered. */
-  withPassword(visit: Visit, input: PasswordInput, origin: RequestOrigin): Promise<SignInDecision>;
-  /** A new account, signed in with its password and sent to enroll (R26). */
-  register(visit: Visit, input: RegistrationInput, origin: RequestOrigin): Promise<SignInDecision>;
+  /**
+   * A host app's user passed its first factor: their account (created the first time), then a
+   * new session (R32), pending, or full for a browser this user remembered (R46).
+   */
+  firstFactorPassed(visit: Visit, input: FirstFactorInput, origin: RequestOrigin): Promise<SignInDecision>;
+  /**
+   * The same for a holder whose account exists (the app's own users, made with one).
+   * `stillAdmitted` runs once the session exists; when it throws, the session ends again.
+   */
+  startSession(visit: Visit, input: FirstFactorInput, origin: RequestOrigin, stillAdmitted?: () => Promise<void>): Promise<SignInDecision>;
   signOut(visit: Visit, origin: RequestOrigin): Promise<SignInDecision>;
   /** The second factor by code (R5-R8); `rememberAs` names the browser to remember (R46). */
   withCode(visit: SessionWithUser, code: string, rememberAs: string | undefined, origin: RequestOrigin): Promise<SignInDecision>;
@@ -103,10 +103,12 @@ export interface SignIn {
 }
 
 export interface SignInDeps {
-  accounts: Accounts;
+  /** The second-factor accounts, which a host app's user gets at their first sign-in. */
+  holders: AccountStore;
   twoFactor: TwoFactor;
   sessions: SessionManager;
   devices: RememberedDevices;
+  clock: Clock;
 }
 
 export function signInStateOf(visit: Visit): SignInState {
@@ -120,13 +122,30 @@ export const stepOf = (visit: Visit): SignInStep => nextStep(signInStateOf(visit
 
 const levelOf = (state: SignInState): SessionLevel => (state.kind === "signed-in" ? "full" : "pending");
 
-export function createSignIn({ accounts, twoFactor, sessions, devices }: SignInDeps): SignIn {
+export function createSignIn({ holders, twoFactor, sessions, devices, clock }: SignInDeps): SignIn {
   const goTo = (page: Page, target = "/"): Destination => ({ page, target });
 
   /** R32: the second factor passed; a new full session replaces the pending one. */
   async function promote(visit: SessionWithUser, notice: string | undefined) {
     const state = transition(signInStateOf(visit), { type: "second-factor-accepted" });
     return sessions.reissue(visit.session, levelOf(state), notice ? { notice } : undefined);
+  }
+
+  async function startSession(visit: Visit, input: FirstFactorInput, origin: RequestOrigin, stillAdmitted?: () => Promise<void>) {
+    const { holder, nextPath, rememberedTokens } = input;
+    const enrolled = await twoFactor.isEnrolled(holder.id);
+    let state = transition(signInStateOf(visit), { type: "password-accepted", userId: holder.id, enrolled });
+    // R46: a browser remembered by this user skips the code; the session is still a new one.
+    if (enrolled && (await devices.isRemembered(holder.id, rememberedTokens, origin))) {
+      state = transition(state, { type: "second-factor-accepted" });
+    }
+    const issued = await sessions.start(levelOf(state), holder.id, nextPath, visit?.session ?? null);
+    // Checked once the session exists: ending every session cannot miss this one then.
+    await stillAdmitted?.().catch(async (error: unknown) => {
+      await sessions.end(issued.session, origin);
+      throw error;
+    });
+    return { sessionToken: issued.token, go: goTo(nextStep(state), nextPath) };
   }
 
   /** The mode a visit at the setup page enrolls in: a new phone while a factor is active. */
@@ -143,28 +162,11 @@ export function createSignIn({ accounts, twoFactor, sessions, devices }: SignInD
       return actual === step && visit ? { visit } : { go: goTo(actual, target) };
     },
 
-    async withPassword(visit, { username, password, nextPath, rememberedTokens }, origin) {
-      const user = await accounts.verifyPassword(username, password, origin);
-      const enrolled = await twoFactor.isEnrolled(user.id);
-      let state = transition(signInStateOf(visit), { type: "password-accepted", userId: user.id, enrolled });
-      // R46: a browser remembered by this user skips the code; the session is still a new one.
-      if (enrolled && (await devices.isRemembered(user.id, rememberedTokens, origin))) {
-        state = transition(state, { type: "second-factor-accepted" });
-      }
-      const issued = await sessions.start(levelOf(state), user.id, nextPath, visit?.session ?? null);
-      // Checked once the session exists: ending every session cannot miss this one then.
-      await accounts.confirmStillAdmitted(user).catch(async (error: unknown) => {
-        await sessions.end(issued.session, origin);
-        throw error;
-      });
-      return { sessionToken: issued.token, go: goTo(nextStep(state), nextPath) };
-    },
+    startSession,
 
-    async register(visit, { username, password, invitation, nextPath }, origin) {
-      const user = await accounts.register(username, password, { origin, invitation });
-      const state = transition(signInStateOf(visit), { type: "password-accepted", userId: user.id, enrolled: false });
-      const issued = await sessions.start(levelOf(state), user.id, nextPath, visit?.session ?? null);
-      return { sessionToken: issued.token, go: goTo(nextStep(state), nextPath) };
+    async firstFactorPassed(visit, input, origin) {
+      await holders.ensureAccount(input.holder, clock.now());
+      return startSession(visit, input, origin);
     },
 
     async signOut(visit, origin) {

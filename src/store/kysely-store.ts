@@ -17,7 +17,7 @@ import type {
   TOTPStore,
   UserStore,
 } from "../core/ports.js";
-import { migrationProvider } from "./migrations.js";
+import { freshDatabaseProvider, migrationProvider } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { createAccountStore } from "./accounts.js";
 import { createRememberedDeviceStore } from "./devices.js";
@@ -53,12 +53,52 @@ export interface Store {
 }
 
 /**
- * `schema` (PostgreSQL): where Kysely's bookkeeping tables live. Without it Kysely takes a
- * kysely_migration_lock table in ANY schema of the database (another app's, another
- * installation's) as its own, skips creating it, and the migration fails.
+ * gatehouse's migration bookkeeping, under its own names: in a host app's database, Kysely's
+ * default kysely_migration table may be the host's own, whose migrations are not ours.
+ */
+const MIGRATION_TABLE = "gatehouse_migration";
+const MIGRATION_LOCK_TABLE = "gatehouse_migration_lock";
+
+/**
+ * Databases made before the library kept their bookkeeping in Kysely's default tables; they
+ * move to gatehouse's names once, so the migrations already run are not run again.
+ */
+/** Whether the database holds gatehouse's migration bookkeeping (under either name) at all. */
+async function adoptDefaultBookkeeping(db: Kysely<Database>, schema: string | undefined): Promise<boolean> {
+  const tables = new Set(
+    (await db.introspection.getTables({ withInternalKyselyTables: true }))
+      .filter((table) => schema === undefined || table.schema === schema)
+      .map((table) => table.name),
+  );
+  if (tables.has(MIGRATION_TABLE)) return true;
+  if (!tables.has("kysely_migration")) return false;
+  const ref = (name: string) => (schema === undefined ? sql.table(name) : sql.table(`${schema}.${name}`));
+  const ours = await sql<{ name: string }>`SELECT name FROM ${ref("kysely_migration")} WHERE name = '0001_initial'`.execute(db);
+  // A host app's own Kysely bookkeeping: not ours.
+  if (ours.rows.length === 0) return false;
+  await db.transaction().execute(async (trx) => {
+    await sql`ALTER TABLE ${ref("kysely_migration")} RENAME TO ${sql.table(MIGRATION_TABLE)}`.execute(trx);
+    if (tables.has("kysely_migration_lock")) {
+      await sql`ALTER TABLE ${ref("kysely_migration_lock")} RENAME TO ${sql.table(MIGRATION_LOCK_TABLE)}`.execute(trx);
+    }
+  });
+  return true;
+}
+
+/**
+ * `schema` (PostgreSQL): where the bookkeeping tables live. Without it Kysely takes a lock
+ * table in ANY schema of the database (another app's, another installation's) as its own,
+ * skips creating it, and the migration fails.
  */
 export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema !== undefined && { migrationTableSchema: schema }) });
+  const upgrading = await adoptDefaultBookkeeping(db, schema);
+  const migrator = new Migrator({
+    db,
+    provider: upgrading ? migrationProvider : freshDatabaseProvider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema !== undefined && { migrationTableSchema: schema }),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error("database migration failed");
 }

@@ -1,7 +1,7 @@
 // Migrations live in code (not a folder scan) so they ship inside the compiled package and run
 // the same on SQLite and PostgreSQL. Append new ones; never edit an applied one.
 import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
-import { libraryTables } from "./migration-library-tables.js";
+import { latestSchema, libraryTables } from "./migration-library-tables.js";
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -195,4 +195,25 @@ export const migrations: Record<string, Migration> = {
 
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => migrations,
+};
+
+/** The last migration whose outcome a fresh database gets at once (`latestSchema`). */
+const SQUASHED_THROUGH = "0007_library_tables";
+
+const alreadyInLatestSchema: Migration = { up: async () => {} };
+
+/**
+ * For a database without gatehouse's tables (a new installation, a host app's database): the
+ * same migration names, so later migrations apply alike, but the first creates the schema as
+ * of SQUASHED_THROUGH and the others up to it have nothing left to do. Unprefixed tables of
+ * earlier releases (`users`, `sessions`) never exist there to collide with a host's.
+ */
+export const freshDatabaseProvider: MigrationProvider = {
+  getMigrations: async () =>
+    Object.fromEntries(
+      Object.entries(migrations).map(([name, migration]) => {
+        if (name === "0001_initial") return [name, latestSchema];
+        return [name, name <= SQUASHED_THROUGH ? alreadyInLatestSchema : migration];
+      }),
+    ),
 };

@@ -4,6 +4,7 @@ import type { GatewaySettings } from "../gateway/settings.js";
 import type { Durability, EventStore, GroupStore, HealthCheck, RandomSource, RecoveryCodeStore } from "../core/ports.js";
 import type { RememberedDevices } from "../core/remembered-devices.js";
 import type { SessionManager } from "../core/sessions.js";
+import type { PasswordStep } from "../core/password-step.js";
 import type { SignIn } from "../core/sign-in.js";
 import type { TwoFactor } from "../core/two-factor.js";
 
@@ -11,6 +12,8 @@ import type { TwoFactor } from "../core/two-factor.js";
 export interface WebDeps {
   /** The sign-in flow's decisions: the routes parse, call this, and apply what it returns. */
   signIn: SignIn;
+  /** The app's own first factor: its users' passwords and registration. */
+  passwordStep: PasswordStep;
   /** A signed-in user's changes to their account, with what each ends. */
   accountChanges: AccountChanges;
   /** Who may register: the mode, and whether an invitation's token admits its holder. */

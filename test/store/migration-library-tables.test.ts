@@ -7,7 +7,7 @@ import { Migrator, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashSessionToken } from "../../src/core/session-tokens.js";
 import { createKyselyStore, migrateToLatest } from "../../src/store/kysely-store.js";
-import { migrationProvider } from "../../src/store/migrations.js";
+import { migrationProvider, migrations } from "../../src/store/migrations.js";
 import { CONFORMANCE_POLICY } from "./conformance.js";
 import { MINUTE, T0 } from "./fixtures.js";
 import { engines, type Opened } from "./migration-engines.js";
@@ -94,7 +94,10 @@ describe.each(engines)("0007_library_tables on %s", (_, open) => {
     expect((await store.invitations.listInvitations()).map((invitation) => invitation.id)).toEqual(["invite-1"]);
     expect(await store.groups.listGroups("alice")).toEqual(["admins", "ops"]);
 
-    for (const table of OLD_TABLES) {
+    // The bookkeeping moved to gatehouse's own table, with every migration run once.
+    const run = await db.selectFrom("gatehouse_migration" as never).select("name" as never).execute();
+    expect(run.map((row) => (row as { name: string }).name).sort()).toEqual(Object.keys(migrations).sort());
+    for (const table of [...OLD_TABLES, "kysely_migration"]) {
       await expect(sql`SELECT 1 FROM ${sql.table(table)}`.execute(db), `${table} is gone`).rejects.toThrow();
     }
 
@@ -130,5 +133,43 @@ describe.each(engines)("0007_library_tables on %s", (_, open) => {
     });
     // The activity log outlives its user.
     expect(await store.events.listEvents({ userId: "alice", limit: 10 })).toHaveLength(1);
+  });
+
+  it("leaves a host app's own kysely_migration table and its migrations alone", async () => {
+    opened = await open();
+    const { db } = opened;
+    await sql`CREATE TABLE kysely_migration (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`.execute(db);
+    await sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('2024_host_orders', '2024-01-01T00:00:00.000Z')`.execute(db);
+
+    await migrateToLatest(db);
+    await migrateToLatest(db);
+
+    const host = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
+    expect(host.rows).toEqual([{ name: "2024_host_orders" }]);
+    const ours = await sql<{ name: string }>`SELECT name FROM gatehouse_migration ORDER BY name`.execute(db);
+    expect(ours.rows.map((row) => row.name)).toEqual(Object.keys(migrations).sort());
+  });
+
+  it("a fresh database is created in the same shape as an upgraded one: tables, columns, types, nulls, defaults", async () => {
+    const shape = async (db: Opened["db"]) =>
+      Object.fromEntries(
+        (await db.introspection.getTables())
+          .map((table) => [
+            table.name,
+            table.columns.map(({ name, dataType, isNullable, hasDefaultValue }) => ({ name, dataType, isNullable, hasDefaultValue })),
+          ])
+          .sort(([x], [y]) => String(x).localeCompare(String(y))),
+      );
+    opened = await open();
+    await migrateToLatest(opened.db);
+    const fresh = await shape(opened.db);
+    await opened.dispose();
+
+    opened = await open();
+    const { error } = await new Migrator({ db: opened.db, provider: migrationProvider }).migrateTo("0006_events_bounded");
+    expect(error).toBeUndefined();
+    await migrateToLatest(opened.db);
+    expect(await shape(opened.db)).toEqual(fresh);
+    expect(Object.keys(fresh)).toContain("gatehouse_accounts");
   });
 });

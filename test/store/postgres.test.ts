@@ -79,7 +79,7 @@ describe("openPostgresStore", () => {
       await Promise.all(opened.map((o) => (o.status === "fulfilled" ? o.value.close() : undefined)));
       expect(opened.map((o) => (o.status === "rejected" ? String(o.reason) : "opened"))).toEqual(["opened", "opened"]);
 
-      const migrations = await admin.query(`SELECT name FROM "${schema}".kysely_migration ORDER BY name`);
+      const migrations = await admin.query(`SELECT name FROM "${schema}".gatehouse_migration ORDER BY name`);
       expect(migrations.rows).toEqual(Object.keys(allMigrations).sort().map((name) => ({ name })));
       const tables = await admin.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'gatehouse_users'",
@@ -103,7 +103,7 @@ describe("openPostgresStore", () => {
       await admin.query(`CREATE TABLE "${other}".kysely_migration (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`);
       const store = await openPostgresStore(URL, CONFORMANCE_POLICY, { schema });
       await store.close();
-      const migrations = await admin.query(`SELECT name FROM "${schema}".kysely_migration ORDER BY name`);
+      const migrations = await admin.query(`SELECT name FROM "${schema}".gatehouse_migration ORDER BY name`);
       expect(migrations.rows).toEqual(Object.keys(allMigrations).sort().map((name) => ({ name })));
       expect((await admin.query(`SELECT count(*)::int AS n FROM "${other}".kysely_migration`)).rows[0].n).toBe(0);
     } finally {

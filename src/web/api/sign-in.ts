@@ -14,7 +14,7 @@ export function signInAPI(app: FastifyInstance, { deps, paths }: RouteContext, a
   // The same core call as the form: the same password throttle (R15-R17) and the same new session (R32).
   app.post("/login", async (request, reply) => {
     const body = parseBody(LoginBody, request.body);
-    const decision = await deps.signIn.withPassword(
+    const decision = await deps.passwordStep.withPassword(
       request.visitor.visit,
       { username: body.username, password: body.password, nextPath: paths.next(body.next), rememberedTokens: api.rememberedTokens(request) },
       originOf(request),

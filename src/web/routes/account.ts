@@ -81,7 +81,7 @@ export function accountRoutes(app: FastifyInstance, route: RouteContext): void {
     formError,
     action((visit, request) => {
       const form = parseForm(ChangePasswordForm, request.body);
-      return changes.changePassword(visit, { password: form.password, code: form.otp }, form.new_password, originOf(request));
+      return deps.passwordStep.changePassword(visit, { password: form.password, code: form.otp }, form.new_password, originOf(request));
     }),
   );
 

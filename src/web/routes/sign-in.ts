@@ -54,7 +54,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     },
     async (request, reply) => {
       const form = parseForm(CredentialsForm, request.body);
-      const decision = await deps.signIn.withPassword(
+      const decision = await deps.passwordStep.withPassword(
         request.visitor.visit,
         { username: form.username, password: form.password, nextPath: paths.next(form.next), rememberedTokens: helpers.rememberedTokens(request) },
         originOf(request),
@@ -87,7 +87,7 @@ export function signInRoutes(app: FastifyInstance, route: RouteContext): void {
     },
     async (request, reply) => {
       const form = parseForm(RegisterForm, request.body);
-      const decision = await deps.signIn.register(
+      const decision = await deps.passwordStep.register(
         request.visitor.visit,
         { username: form.username, password: form.password, invitation: form.invite, nextPath: paths.next(form.next) },
         originOf(request),
