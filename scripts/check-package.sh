@@ -89,12 +89,30 @@ write_entry_check() { # SUBPATH SPECIFIER FILE_STEM
     .)
       cat >"$stem.mjs" <<EOF
 import assert from "node:assert/strict";
-import { createGatehouse } from "$spec";
+import { createGatehouse, ErrorCode, GatehouseError, openGatehouseTables } from "$spec";
 assert.equal(typeof createGatehouse, "function", "createGatehouse is not a function");
+assert.equal(typeof openGatehouseTables, "function", "openGatehouseTables is not a function");
+assert.equal(new GatehouseError(ErrorCode.INVALID_CODE, "x").code, "INVALID_CODE");
+assert.throws(() => createGatehouse({ store: {}, secretKeys: [], issuer: "Example" }), /at least one secret key/);
 EOF
+      # A host's use of the front door: its pg pool, its user after its own password step, the decision.
       cat >"$stem.ts" <<EOF
-import { createGatehouse } from "$spec";
-export const factory: (...args: never[]) => unknown = createGatehouse;
+import { createGatehouse, openGatehouseTables, type Gatehouse, type RequestOrigin, type SignInDecision } from "$spec";
+
+declare const pool: { connect(): Promise<never>; end(): Promise<void> };
+declare const secretKey: Uint8Array;
+
+export async function passwordPassed(userId: string, email: string, origin: RequestOrigin): Promise<SignInDecision> {
+  const store = await openGatehouseTables({ postgres: pool });
+  const gatehouse: Gatehouse = createGatehouse({ store, secretKeys: [secretKey], issuer: "Example" });
+  const holder = { id: userId, username: email };
+  const decision = await gatehouse.signIn.firstFactorPassed(null, { holder, nextPath: "/", rememberedTokens: [] }, origin);
+  const page: "password" | "enroll" | "challenge" | "done" | "recovery-codes" | "account" | "signed-out" = decision.go.page;
+  void page;
+  // @ts-expect-error the store is required
+  createGatehouse({ secretKeys: [secretKey], issuer: "Example" });
+  return decision;
+}
 EOF
       ;;
     ./totp)
