@@ -5,15 +5,14 @@ import { createHash } from "node:crypto";
 import { createAccounts, DEFAULT_LOGIN_LIMITS } from "../../src/core/accounts.js";
 import { decodeBase32 } from "../../src/core/base32.js";
 import { createInvitations } from "../../src/core/invitations.js";
-import { deriveKeys } from "../../src/core/keys.js";
 import { createPasswordHasher, type Argon2Params } from "../../src/core/password.js";
 import type { RandomSource, RequestOrigin, SecurityEvent, SecurityEventSink, UserRecord } from "../../src/core/ports.js";
-import { createRecoveryCodeHasher } from "../../src/core/recovery-code-hash.js";
-import { createRememberedDevices, MAX_REMEMBER_DEVICE_MS } from "../../src/core/remembered-devices.js";
-import { createSealer } from "../../src/core/seal.js";
+import { createPasswordStep } from "../../src/core/password-step.js";
+import { MAX_REMEMBER_DEVICE_MS } from "../../src/core/remembered-devices.js";
 import { generateTOTP } from "../../src/core/totp.js";
-import { createTwoFactor, type EnrollmentMode, type EnrollmentView } from "../../src/core/two-factor.js";
-import { throttlePolicy } from "../../src/services.js";
+import { throttlePolicy } from "../../src/core/throttle-policy.js";
+import type { EnrollmentMode, EnrollmentView } from "../../src/core/two-factor.js";
+import { createGatehouse } from "../../src/gatehouse.js";
 import type { Store } from "../../src/store/kysely-store.js";
 import { createMemoryStore } from "./memory-ports/index.js";
 
@@ -26,8 +25,8 @@ export const DAY = 1440 * MINUTE;
 /** The cheapest Argon2id the hasher accepts (as test/support/app.ts's TEST_ARGON2). */
 export const CHEAP_ARGON2: Argon2Params = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
-/** R24: how long a shown key stays valid in these tests (the app's 15 minutes). */
-export const ENROLLMENT_TTL_MS = 15 * MINUTE;
+/** R24: how long a shown key stays valid (the facade's, which the app uses too). */
+export { ENROLLMENT_TTL_MS } from "../../src/gatehouse.js";
 
 export const ORIGIN: RequestOrigin = { clientAddress: "203.0.113.9", userAgent: "Firefox" };
 
@@ -81,13 +80,12 @@ export interface CoreOptions {
   argon2?: Argon2Params;
 }
 
-/** The services as src/services.ts wires them, over one fresh in-memory store. */
+/** The services as src/services.ts wires them (through the facade), over one fresh in-memory store. */
 export function buildCore({ rememberDeviceMs = MAX_REMEMBER_DEVICE_MS, argon2 = CHEAP_ARGON2 }: CoreOptions = {}) {
   const clock = new FixedClock();
   const random = seededRandom("gatehouse core tests");
   const store = createMemoryStore(throttlePolicy(30));
   const events = recordingEvents();
-  const keys = deriveKeys(random(32));
   const hasher = createPasswordHasher(argon2);
   let lastId = 0;
   const newId = () => `id-${++lastId}`;
@@ -96,22 +94,19 @@ export function buildCore({ rememberDeviceMs = MAX_REMEMBER_DEVICE_MS, argon2 = 
     { users: store.users, throttle: store.loginThrottle, hasher, clock, newId, events, admission: invitations },
     DEFAULT_LOGIN_LIMITS,
   );
-  const twoFactor = createTwoFactor(
-    {
-      totp: store.totp,
-      recoveryCodes: store.recoveryCodes,
-      throttle: store.secondFactorThrottle,
-      sealer: createSealer([keys.sealingKey], random),
-      recoveryCodeHasher: createRecoveryCodeHasher([keys.recoveryCodeKey]),
-      legacyRecoveryCodeHasher: hasher,
-      clock,
-      random,
-      events,
-    },
-    { issuer: "gatehouse-test", enrollmentTTLms: ENROLLMENT_TTL_MS },
-  );
-  const devices = createRememberedDevices({ store: store.devices, users: store.users, clock, random, events, newId, lifetimeMs: rememberDeviceMs });
-  return { store, clock, random, events, hasher, accounts, twoFactor, devices };
+  const gatehouse = createGatehouse({
+    store,
+    secretKeys: [random(32)],
+    issuer: "gatehouse-test",
+    events,
+    hasher,
+    confirmFirstFactor: (holder, password, origin) => accounts.confirmPassword(holder, password, origin),
+    clock,
+    random,
+    rememberBrowserMs: rememberDeviceMs,
+  });
+  const passwordStep = createPasswordStep({ accounts, signIn: gatehouse.signIn, accountChanges: gatehouse.accountChanges });
+  return { ...gatehouse, store, clock, random, events, hasher, accounts, passwordStep };
 }
 
 export type Core = ReturnType<typeof buildCore>;
