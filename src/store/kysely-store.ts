@@ -17,7 +17,7 @@ import type {
   TOTPStore,
   UserStore,
 } from "../core/ports.js";
-import { freshDatabaseProvider, migrationProvider } from "./migrations.js";
+import { freshDatabaseProvider, migrationProvider, migrations } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { createAccountStore } from "./accounts.js";
 import { createRememberedDeviceStore } from "./devices.js";
@@ -73,9 +73,11 @@ async function adoptDefaultBookkeeping(db: Kysely<Database>, schema: string | un
   if (tables.has(MIGRATION_TABLE)) return true;
   if (!tables.has("kysely_migration")) return false;
   const ref = (name: string) => (schema === undefined ? sql.table(name) : sql.table(`${schema}.${name}`));
-  const ours = await sql<{ name: string }>`SELECT name FROM ${ref("kysely_migration")} WHERE name = '0001_initial'`.execute(db);
-  // A host app's own Kysely bookkeeping: not ours.
-  if (ours.rows.length === 0) return false;
+  // Ours only when our tables of then are there and every migration it records is one of ours:
+  // a host app's own bookkeeping (whose first migration may well be named 0001_initial) is not.
+  if (!tables.has("totp_factors")) return false;
+  const recorded = await sql<{ name: string }>`SELECT name FROM ${ref("kysely_migration")}`.execute(db);
+  if (recorded.rows.length === 0 || recorded.rows.some((row) => !(row.name in migrations))) return false;
   await db.transaction().execute(async (trx) => {
     await sql`ALTER TABLE ${ref("kysely_migration")} RENAME TO ${sql.table(MIGRATION_TABLE)}`.execute(trx);
     if (tables.has("kysely_migration_lock")) {

@@ -35,6 +35,8 @@ const hosts: [string, () => Promise<Host>][] = [
     async () => {
       const scratch = await createScratchDatabase("gatehouse_host");
       const pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
+      // Dropping the scratch database ends its connections; an idle one reports it as an error.
+      pool.on("error", () => {});
       return {
         database: { postgres: pool },
         query: async (text) => (await pool.query(text)).rows,

@@ -26,7 +26,10 @@ export const engines: [string, () => Promise<Opened>][] = [
     "PostgreSQL",
     async () => {
       const scratch = await createScratchDatabase("gatehouse_migration");
-      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: scratch.url, max: 2 }) }) });
+      const pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
+      // Dropping the scratch database ends its connections; an idle one reports it as an error.
+      pool.on("error", () => {});
+      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       return {
         db,
         async dispose() {
