@@ -24,8 +24,8 @@ export interface StepUp {
 export type ConfirmFirstFactor = (holder: AccountHolder, password: string, origin: RequestOrigin) => Promise<void>;
 
 export interface AccountChanges {
-  /** 2FA off: the next sign-in enrolls again. */
-  disableTwoFactor(visit: SessionWithUser, stepUp: StepUp, origin: RequestOrigin): Promise<SignInDecision>;
+  /** 2FA off: the next sign-in enrolls again; the notice saying so goes to the next page only. */
+  disableTwoFactor(visit: SessionWithUser, stepUp: StepUp, origin: RequestOrigin, delivery?: Delivery): Promise<SignInDecision>;
   /** R22: new recovery codes replace every old one; shown once, on their page or in the decision. */
   newRecoveryCodes(visit: SessionWithUser, code: string, origin: RequestOrigin, delivery?: Delivery): Promise<SignInDecision>;
   /**
@@ -68,11 +68,11 @@ export function createAccountChanges({ confirmFirstFactor, twoFactor, sessions, 
   }
 
   return {
-    async disableTwoFactor(visit, stepUp, origin) {
+    async disableTwoFactor(visit, stepUp, origin, delivery = "next-page") {
       await reauthenticate(visit, stepUp, origin);
       await twoFactor.disable(visit.user.id, origin);
       const notice = "Two-factor sign-in is off. Your next sign-in will ask you to set it up again.";
-      return endEverythingElse(visit, origin, { notice }, toAccount);
+      return endEverythingElse(visit, origin, delivery === "next-page" ? { notice } : undefined, toAccount);
     },
 
     async newRecoveryCodes(visit, code, origin, delivery = "next-page") {

@@ -108,6 +108,11 @@ describe("the whole sign-in by JSON", () => {
     expect(off.statusCode).toBe(200);
     expect(json(off)).toEqual({ twoFactor: false });
     expect(json(await api.get("/2fa/authenticators")).authenticators).toEqual([]);
+    // The answer said so: no stale notice waits for the account page the user opens later.
+    const page = await api.client.request({ method: "GET", url: "/account" });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("Two-factor sign-in is off.");
+    expect(page.body, "the notice of the HTML form").not.toContain("Your next sign-in will ask you to set it up again");
     await api.post("/logout");
     expect(json(await api.post("/login", { username: "alice", password: STRONG_PASSWORD })).step).toBe("enroll");
   });

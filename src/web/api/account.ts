@@ -32,7 +32,9 @@ export function accountAPI(app: FastifyInstance, { deps }: RouteContext, api: AP
   app.post("/2fa/disable", async (request, reply) => {
     const visit = api.visitAt(request, "done");
     const body = parseBody(DisableBody, request.body);
-    api.apply(request, reply, await deps.accountChanges.disableTwoFactor(visit, { password: body.password, code: body.code }, originOf(request)));
+    // The answer says so: no notice is left behind for a page the user may open later.
+    const decision = await deps.accountChanges.disableTwoFactor(visit, { password: body.password, code: body.code }, originOf(request), "in-decision");
+    api.apply(request, reply, decision);
     return { twoFactor: false };
   });
 }
