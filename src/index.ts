@@ -16,6 +16,20 @@ export type {
 } from "./core/sign-in.js";
 export type { AccountChanges, ConfirmFirstFactor, StepUp } from "./core/account-changes.js";
 export type { SignInStep } from "./core/flow.js";
-export type { EnrollmentView } from "./core/two-factor.js";
-export type { AccountHolder, RequestOrigin, SessionRecord, SessionWithUser } from "./core/ports.js";
+export type { EnrollmentView, TwoFactor } from "./core/two-factor.js";
+export type { SessionManager, SessionTimeouts } from "./core/sessions.js";
+export type { RememberedDevices } from "./core/remembered-devices.js";
+export type { Sealer } from "./core/seal.js";
+export type { PasswordHasher } from "./core/password.js";
+export type {
+  AccountHolder,
+  Clock,
+  RandomSource,
+  RequestOrigin,
+  SecondFactorThrottle,
+  SecurityEventSink,
+  SessionRecord,
+  SessionWithUser,
+} from "./core/ports.js";
+export type { Store } from "./store/kysely-store.js";
 export { ErrorCode, GatehouseError, ThrottledError } from "./core/errors.js";

@@ -33,6 +33,43 @@ export const DEFAULT_LOGIN_LIMITS = {
   windowMs: 15 * 60_000,
 };
 
+/** Who may self-register, or the administrator adding a user (`gatehouse user add`). */
+export type RegistrationSource =
+  | { byAdmin: true; origin: EventOrigin }
+  | { byAdmin?: false; origin: RequestOrigin; invitation?: string | undefined };
+
+/** Registration, the password step, and the password's later changes. */
+export interface Accounts {
+  /**
+   * A new user under the registration policy (R43), or REGISTRATION_CLOSED, THROTTLED,
+   * INVALID_USERNAME, WEAK_PASSWORD or USERNAME_TAKEN; `invitation` is the token the visitor
+   * holds. `byAdmin`: the CLI adds users even when self-registration is closed, unthrottled. A self-registration counts against its client address whatever its outcome,
+   * so one address cannot make the server hash passwords (or create accounts) without bound.
+   */
+  register(username: string, password: string, from: RegistrationSource): Promise<UserRecord>;
+  /**
+   * The password step (R16, R44), throttled per username and address (THROTTLED): the user, or
+   * INVALID_CREDENTIALS alike for an unknown name and a wrong password; ACCOUNT_DISABLED only
+   * after the right password. Upgrades the hash's parameters on the way in (R42).
+   */
+  verifyPassword(username: string, password: string, origin: RequestOrigin): Promise<UserRecord>;
+  /** Re-authentication of a signed-in user (R39): the same throttled check, bound to that user. */
+  confirmPassword(user: AccountHolder, password: string, origin: RequestOrigin): Promise<void>;
+  /**
+   * Whether the password step `user` passed still stands now that its session exists: a
+   * password change or an administrator's disable that landed during the check (an Argon2
+   * verify) ended every session but the one started after it. Throws as the step would now.
+   */
+  confirmStillAdmitted(user: UserRecord): Promise<void>;
+  /** The registration policy (R43), then Argon2id: for a password an administrator sets. */
+  hashNewPassword(password: string, username: string): Promise<string>;
+  /**
+   * The caller has verified the current password and a second factor (R39), and ends the
+   * other sessions and remembered browsers with the old password (account-changes.ts, R37, R47).
+   */
+  changePassword(user: AccountHolder, newPassword: string, origin: EventOrigin): Promise<void>;
+}
+
 export interface AccountsDeps {
   users: UserStore;
   throttle: LoginThrottle;
@@ -56,7 +93,7 @@ const invalidCredentials = () =>
 const accountDisabled = () =>
   new GatehouseError(ErrorCode.ACCOUNT_DISABLED, "This account is disabled. Ask an administrator to enable it.");
 
-export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
+export function createAccounts(deps: AccountsDeps, options: AccountsOptions): Accounts {
   const { users, throttle, hasher, clock, newId, events, admission } = deps;
 
   function throttleKeys(username: string, clientAddress: string): LoginThrottleKey[] {
@@ -109,16 +146,7 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
   }
 
   return {
-    /**
-     * `byAdmin`: the CLI adds users even when self-registration is closed, unthrottled. A
-     * self-registration counts against its client address whatever its outcome, so one address
-     * cannot make the server hash passwords (or create accounts) without bound.
-     */
-    async register(
-      username: string,
-      password: string,
-      from: { byAdmin: true; origin: EventOrigin } | { byAdmin?: false; origin: RequestOrigin; invitation?: string | undefined },
-    ): Promise<UserRecord> {
+    async register(username, password, from) {
       let invitation: InvitationRecord | null = null;
       if (!from.byAdmin) {
         // Before the throttle and the hash: a visitor who may not register costs nothing.
@@ -158,41 +186,28 @@ export function createAccounts(deps: AccountsDeps, options: AccountsOptions) {
       return user;
     },
 
-    async verifyPassword(username: string, password: string, origin: RequestOrigin): Promise<UserRecord> {
+    async verifyPassword(username, password, origin) {
       const user = await checkPassword(username, password, origin);
       await events.record({ type: "password-accepted", origin, userId: user.id });
       return user;
     },
 
-    /** Re-authentication of a signed-in user (R39): the same throttled check, bound to that user. */
-    async confirmPassword(user: AccountHolder, password: string, origin: RequestOrigin): Promise<void> {
+    async confirmPassword(user, password, origin) {
       const checked = await checkPassword(user.username, password, origin);
       if (checked.id !== user.id) throw invalidCredentials();
     },
 
-    /**
-     * Whether the password step `user` passed still stands now that its session exists: a
-     * password change or an administrator's disable that landed during the check (an Argon2
-     * verify) ended every session but the one started after it. Throws as the step would now.
-     */
-    async confirmStillAdmitted(user: UserRecord): Promise<void> {
+    async confirmStillAdmitted(user) {
       const current = await users.findUserById(user.id);
       if (!current || current.passwordHash !== user.passwordHash) throw invalidCredentials();
       if (current.disabledAt !== null) throw accountDisabled();
     },
 
-    /** The registration policy (R43), then Argon2id: for a password an administrator sets. */
     hashNewPassword: newPasswordHash,
 
-    /**
-     * The caller has verified the current password and a second factor (R39), and ends the
-     * other sessions and remembered browsers with the old password (account-changes.ts, R37, R47).
-     */
-    async changePassword(user: AccountHolder, newPassword: string, origin: EventOrigin): Promise<void> {
+    async changePassword(user, newPassword, origin) {
       await users.updatePasswordHash(user.id, await newPasswordHash(newPassword, user.username));
       await events.record({ type: "password-changed", origin, userId: user.id });
     },
   };
 }
-
-export type Accounts = ReturnType<typeof createAccounts>;

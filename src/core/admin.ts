@@ -32,17 +32,36 @@ export interface DisableOutcome {
   sessionsEnded: number;
 }
 
-export function createAdministration(deps: AdministrationDeps) {
+/** An administrator's actions on one account: `gatehouse user reset-2fa|disable|enable|password|sign-out`. */
+export interface Administration {
+  /**
+   * A lost or stolen phone (security review F3): the authenticator, pending key, recovery codes
+   * and remembered browsers go, every session ends (a thief's full one, an attacker's
+   * password-only one) and the second-factor lock is lifted, so the next sign-in enrolls.
+   */
+  resetTwoFactor(userId: string, origin: EventOrigin): Promise<ResetOutcome>;
+  /** No sign-in from now on: the account's sessions and remembered browsers end at once. */
+  disable(userId: string, origin: EventOrigin): Promise<DisableOutcome>;
+  /** Sign-in works again; nothing that disabling ended comes back. False when it was not disabled. */
+  enable(userId: string, origin: EventOrigin): Promise<boolean>;
+  /**
+   * Under the registration's policy; ends every session and remembered browser (R37, R47).
+   * Returns how many sessions ended.
+   */
+  setPassword(user: UserRecord, password: string, origin: EventOrigin): Promise<number>;
+  /**
+   * Every session of the user ends; remembered browsers stay (they skip only the code). Returns
+   * how many sessions ended.
+   */
+  signOut(userId: string, origin: EventOrigin): Promise<number>;
+}
+
+export function createAdministration(deps: AdministrationDeps): Administration {
   const { users, totp, sessions, throttle, accounts, clock, events } = deps;
   const endAllSessions = (userId: string) => sessions.deleteUserSessions(userId, null);
 
   return {
-    /**
-     * A lost or stolen phone (security review F3): the authenticator, pending key, recovery codes
-     * and remembered browsers go, every session ends (a thief's full one, an attacker's
-     * password-only one) and the second-factor lock is lifted, so the next sign-in enrolls.
-     */
-    async resetTwoFactor(userId: string, origin: EventOrigin): Promise<ResetOutcome> {
+    async resetTwoFactor(userId, origin) {
       const hadFactor = await totp.disableFactor(userId);
       const sessionsEnded = await endAllSessions(userId);
       await throttle.unlock(userId);
@@ -50,8 +69,7 @@ export function createAdministration(deps: AdministrationDeps) {
       return { hadFactor, sessionsEnded };
     },
 
-    /** No sign-in from now on: the account's sessions and remembered browsers end at once. */
-    async disable(userId: string, origin: EventOrigin): Promise<DisableOutcome> {
+    async disable(userId, origin) {
       const changed = await users.setDisabled(userId, clock.now());
       await users.forgetAllDevices(userId);
       const sessionsEnded = await endAllSessions(userId);
@@ -59,15 +77,13 @@ export function createAdministration(deps: AdministrationDeps) {
       return { changed, sessionsEnded };
     },
 
-    /** Sign-in works again; nothing that disabling ended comes back. False when it was not disabled. */
-    async enable(userId: string, origin: EventOrigin): Promise<boolean> {
+    async enable(userId, origin) {
       const changed = await users.setDisabled(userId, null);
       if (changed) await events.record({ type: "admin-user-enabled", origin, userId });
       return changed;
     },
 
-    /** Under the registration's policy; ends every session and remembered browser (R37, R47). */
-    async setPassword(user: UserRecord, password: string, origin: EventOrigin): Promise<number> {
+    async setPassword(user, password, origin) {
       await users.updatePasswordHash(user.id, await accounts.hashNewPassword(password, user.username));
       await users.forgetAllDevices(user.id);
       const sessionsEnded = await endAllSessions(user.id);
@@ -75,13 +91,10 @@ export function createAdministration(deps: AdministrationDeps) {
       return sessionsEnded;
     },
 
-    /** Every session of the user ends; remembered browsers stay (they skip only the code). */
-    async signOut(userId: string, origin: EventOrigin): Promise<number> {
+    async signOut(userId, origin) {
       const sessionsEnded = await endAllSessions(userId);
       await events.record({ type: "admin-signed-out", origin, userId, detail: { sessionsEnded } });
       return sessionsEnded;
     },
   };
 }
-
-export type Administration = ReturnType<typeof createAdministration>;

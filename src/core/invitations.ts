@@ -26,6 +26,43 @@ export function invitationState(invitation: InvitationRecord, now: number): Invi
  */
 const registrationClosed = () => new GatehouseError(ErrorCode.REGISTRATION_CLOSED, "Registration is closed on this server.");
 
+/** A new invitation with its token: the token is in this answer only, the store keeps its hash. */
+export interface IssuedInvitation {
+  token: string;
+  invitation: InvitationRecord;
+}
+
+/** An invitation as an administrator lists it: never its token. */
+export interface ListedInvitation extends InvitationRecord {
+  state: InvitationState;
+}
+
+/** Who may register, and the one-time invitations an administrator hands out. */
+export interface Invitations {
+  /** Who may register, as configured. */
+  readonly registration: RegistrationMode;
+  /**
+   * A new invitation valid for `days` (1 to MAX_INVITATION_DAYS), for `username` only when
+   * given (INVALID_USERNAME when it cannot be one). The token is returned once and stored only
+   * as its SHA-256 (like session tokens, R31: 256 random bits, base64url).
+   */
+  issue(username: string | null, days: number, origin: EventOrigin): Promise<IssuedInvitation>;
+  /**
+   * Whether a visitor holding `token` (absent: none) may register: null for open registration,
+   * the invitation they hold, or REGISTRATION_CLOSED.
+   */
+  admit(token: string | undefined): Promise<InvitationRecord | null>;
+  /**
+   * Creates the user and uses the invitation up, atomically. False when the username is taken
+   * (the invitation stays usable); REGISTRATION_CLOSED when the invitation was used meanwhile.
+   */
+  createInvitedUser(user: NewUser, invitation: InvitationRecord, origin: EventOrigin): Promise<boolean>;
+  /** Every invitation the store keeps, newest first, each with its state now. */
+  list(): Promise<ListedInvitation[]>;
+  /** False when there is no open invitation with this id. */
+  revoke(id: string, origin: EventOrigin): Promise<boolean>;
+}
+
 export interface InvitationsDeps {
   store: InvitationStore;
   clock: Clock;
@@ -34,16 +71,12 @@ export interface InvitationsDeps {
   events: SecurityEventSink;
 }
 
-export function createInvitations(deps: InvitationsDeps, options: { registration: RegistrationMode }) {
+export function createInvitations(deps: InvitationsDeps, options: { registration: RegistrationMode }): Invitations {
   const { store, clock, random, newId, events } = deps;
   return {
     registration: options.registration,
 
-    /**
-     * A new invitation, for `username` only when given. The token is returned once and stored
-     * only as its SHA-256 (like session tokens, R31: 256 random bits, base64url).
-     */
-    async issue(username: string | null, days: number, origin: EventOrigin) {
+    async issue(username, days, origin) {
       if (!Number.isInteger(days) || days < 1 || days > MAX_INVITATION_DAYS) {
         throw new RangeError(`an invitation lasts 1 to ${MAX_INVITATION_DAYS} days`);
       }
@@ -73,11 +106,7 @@ export function createInvitations(deps: InvitationsDeps, options: { registration
       return { token, invitation };
     },
 
-    /**
-     * Whether a visitor holding `token` (absent: none) may register: null for open registration,
-     * the invitation they hold, or REGISTRATION_CLOSED.
-     */
-    async admit(token: string | undefined): Promise<InvitationRecord | null> {
+    async admit(token) {
       if (options.registration === "closed") throw registrationClosed();
       if (token === undefined || token === "") {
         if (options.registration === "open") return null;
@@ -90,11 +119,7 @@ export function createInvitations(deps: InvitationsDeps, options: { registration
       return invitation;
     },
 
-    /**
-     * Creates the user and uses the invitation up, atomically. False when the username is taken
-     * (the invitation stays usable); REGISTRATION_CLOSED when the invitation was used meanwhile.
-     */
-    async createInvitedUser(user: NewUser, invitation: InvitationRecord, origin: EventOrigin): Promise<boolean> {
+    async createInvitedUser(user, invitation, origin) {
       const outcome = await store.createInvitedUser(user, invitation.tokenHash, clock.now());
       if (outcome === "invitation-unusable") throw registrationClosed();
       if (outcome === "username-taken") return false;
@@ -107,13 +132,10 @@ export function createInvitations(deps: InvitationsDeps, options: { registration
       return (await store.listInvitations()).map((invitation) => ({ ...invitation, state: invitationState(invitation, now) }));
     },
 
-    /** False when there is no open invitation with this id. */
-    async revoke(id: string, origin: EventOrigin): Promise<boolean> {
+    async revoke(id, origin) {
       if (!(await store.revokeInvitation(id, clock.now()))) return false;
       await events.record({ type: "admin-invitation-revoked", origin, detail: { invitationId: id } });
       return true;
     },
   };
 }
-
-export type Invitations = ReturnType<typeof createInvitations>;

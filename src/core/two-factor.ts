@@ -58,6 +58,58 @@ export interface EnrollmentMode {
  */
 export const consoleEnrollment = (userId: string): EnrollmentMode => ({ kind: "first", sessionIdHash: `console:${userId}` });
 
+/**
+ * The second factor of an account: its TOTP authenticator and its recovery codes. Every method
+ * that accepts a factor charges the account's throttle first and throws THROTTLED while locked.
+ */
+export interface TwoFactor {
+  /** Whether the account has an active authenticator. */
+  isEnrolled(userId: string): Promise<boolean>;
+  /** The account's active authenticators (at most its one TOTP app for now). */
+  listAuthenticators(userId: string): Promise<AuthenticatorView[]>;
+  /**
+   * R24: the same pending secret on every reload of the session that was shown it, until it is
+   * confirmed or expires; a session without one of this kind gets a fresh one (F1: never
+   * another session's). The caller has checked that this session may enroll in this mode.
+   */
+  currentEnrollment(userId: string, username: string, mode: EnrollmentMode): Promise<EnrollmentView>;
+  /** True when this session re-authenticated for a new-phone enrollment that is still open. */
+  hasNewPhoneEnrollment(userId: string, sessionIdHash: string): Promise<boolean>;
+  /** Copenhagen Book MFA: a new QR code means a new secret; the session's pending one is replaced. */
+  restartEnrollment(userId: string, username: string, mode: EnrollmentMode): Promise<EnrollmentView>;
+  /**
+   * Confirms the session's pending secret with a code from the app; the code's step seeds the
+   * replay guard (R7). `replace` swaps the secret of an active factor (a new phone); the old
+   * secret worked until this moment. The first confirmation wins: every other session's pending
+   * key is discarded with it. Returns the new recovery codes, to be shown once, or null when
+   * the factor was not in the expected state (another session enrolled first, say). Throws
+   * ENROLLMENT_EXPIRED without a pending key of the session's mode, INVALID_CODE for a wrong code.
+   */
+  confirmEnrollment(userId: string, input: string, mode: EnrollmentMode, origin: EventOrigin): Promise<string[] | null>;
+  /**
+   * The sign-in challenge (R5, R6, R8): ±1 step, each step usable once per account. Throws
+   * INVALID_CODE for a wrong or already-used code.
+   */
+  verifyCode(userId: string, input: string, origin: EventOrigin): Promise<void>;
+  /**
+   * R20, R21: single use, atomic, on the same throttle as codes. Returns how many are left;
+   * throws INVALID_RECOVERY_CODE for a wrong or already-used one.
+   */
+  useRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<number>;
+  /**
+   * Step-up for account changes (R14, R39): a current code, or an unused recovery code typed
+   * in the same field; one throttled attempt either way.
+   */
+  verifyCodeOrRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<void>;
+  /** R22: replaces every previous code. The caller has just verified a second factor. */
+  regenerateRecoveryCodes(userId: string, origin: EventOrigin): Promise<string[]>;
+  /**
+   * Turns 2FA off: the next sign-in enrolls again. The caller has just re-authenticated. False
+   * when the account had no active authenticator.
+   */
+  disable(userId: string, origin: EventOrigin): Promise<boolean>;
+}
+
 export interface TwoFactorDeps {
   totp: TOTPStore;
   recoveryCodes: RecoveryCodeStore;
@@ -80,7 +132,7 @@ const invalidCode = () => new GatehouseError(ErrorCode.INVALID_CODE, "That code 
  */
 export const secretAAD = (userId: string) => `totp-secret:${userId}`;
 
-export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) {
+export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions): TwoFactor {
   const { totp, recoveryCodes, throttle, sealer, recoveryCodeHasher, legacyRecoveryCodeHasher, clock, random, events } = deps;
 
   /** Charges the throttle, runs the check, and resets the count only when the check passed. */
@@ -179,44 +231,29 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
   }
 
   return {
-    async isEnrolled(userId: string): Promise<boolean> {
+    async isEnrolled(userId) {
       return (await totp.findFactor(userId)) !== null;
     },
 
-    /** The account's active authenticators (at most its one TOTP app for now). */
-    async listAuthenticators(userId: string): Promise<AuthenticatorView[]> {
+    async listAuthenticators(userId) {
       const factor = await totp.findFactor(userId);
       return factor ? [{ id: "totp", kind: "totp", createdAt: factor.createdAt }] : [];
     },
 
-    /**
-     * R24: the same pending secret on every reload of the session that was shown it, until it is
-     * confirmed or expires; a session without one of this kind gets a fresh one (F1: never
-     * another session's). The caller has checked that this session may enroll in this mode.
-     */
-    async currentEnrollment(userId: string, username: string, mode: EnrollmentMode): Promise<EnrollmentView> {
+    async currentEnrollment(userId, username, mode) {
       const pending = await totp.findPendingEnrollment(userId, mode.sessionIdHash, clock.now());
       if (pending?.kind === mode.kind) return viewOf(username, openSecret(userId, pending.sealedSecret), pending.expiresAt);
       return startEnrollment(userId, username, mode);
     },
 
-    /** True when this session re-authenticated for a new-phone enrollment that is still open. */
-    async hasNewPhoneEnrollment(userId: string, sessionIdHash: string): Promise<boolean> {
+    async hasNewPhoneEnrollment(userId, sessionIdHash) {
       const pending = await totp.findPendingEnrollment(userId, sessionIdHash, clock.now());
       return pending?.kind === "replace";
     },
 
-    /** Copenhagen Book MFA: a new QR code means a new secret; the session's pending one is replaced. */
     restartEnrollment: startEnrollment,
 
-    /**
-     * Confirms the session's pending secret with a code from the app; the code's step seeds the
-     * replay guard (R7). `replace` swaps the secret of an active factor (a new phone); the old
-     * secret worked until this moment. The first confirmation wins: every other session's pending
-     * key is discarded with it. Returns the new recovery codes, to be shown once, or null when
-     * the factor was not in the expected state (another session enrolled first, say).
-     */
-    async confirmEnrollment(userId: string, input: string, mode: EnrollmentMode, origin: EventOrigin): Promise<string[] | null> {
+    async confirmEnrollment(userId, input, mode, origin) {
       return guarded(userId, origin, async () => {
         // Only the session's own key, of the mode the session is in (F1, R25).
         const pending = await totp.findPendingEnrollment(userId, mode.sessionIdHash, clock.now());
@@ -244,42 +281,32 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions) 
       });
     },
 
-    /** The sign-in challenge (R5, R6, R8): ±1 step, each step usable once per account. */
-    async verifyCode(userId: string, input: string, origin: EventOrigin): Promise<void> {
+    async verifyCode(userId, input, origin) {
       await guarded(userId, origin, () => checkCode(userId, input, origin));
     },
 
-    /** R20, R21: single use, atomic, on the same throttle as codes. Returns how many are left. */
-    async useRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<number> {
+    async useRecoveryCode(userId, input, origin) {
       return guarded(userId, origin, () => checkRecoveryCode(userId, input, origin));
     },
 
-    /**
-     * Step-up for account changes (R14, R39): a current code, or an unused recovery code typed
-     * in the same field; one throttled attempt either way.
-     */
-    async verifyCodeOrRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<void> {
+    async verifyCodeOrRecoveryCode(userId, input, origin) {
       await guarded(userId, origin, async () => {
         if (parseOTPInput(input) !== null) await checkCode(userId, input, origin);
         else await checkRecoveryCode(userId, input, origin);
       });
     },
 
-    /** R22: replaces every previous code. The caller has just verified a second factor. */
-    async regenerateRecoveryCodes(userId: string, origin: EventOrigin): Promise<string[]> {
+    async regenerateRecoveryCodes(userId, origin) {
       const { codes, hashes } = newRecoveryCodes(userId);
       await recoveryCodes.replaceRecoveryCodes(userId, hashes, clock.now());
       await events.record({ type: "recovery-codes-regenerated", origin, userId });
       return codes;
     },
 
-    /** Turns 2FA off: the next sign-in enrolls again. The caller has just re-authenticated. */
-    async disable(userId: string, origin: EventOrigin): Promise<boolean> {
+    async disable(userId, origin) {
       const disabled = await totp.disableFactor(userId);
       if (disabled) await events.record({ type: "two-factor-disabled", origin, userId });
       return disabled;
     },
   };
 }
-
-export type TwoFactor = ReturnType<typeof createTwoFactor>;
