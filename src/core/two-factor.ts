@@ -1,5 +1,5 @@
-// Enrollment, code challenge and recovery codes. Every path that accepts a second factor goes
-// through `guarded`: charge the account's throttle first, then check (R10, R14, R21).
+// Enrollment, code challenge and the use of recovery codes (kept in recovery-code-book.ts). Every path
+// that accepts a second factor goes through `guarded`: charge the account's throttle first, then check (R10, R14, R21).
 import { encodeBase32 } from "./base32.js";
 import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
 import { createTOTPKeyURI } from "./key-uri.js";
@@ -9,14 +9,13 @@ import type {
   EnrollmentKind,
   EventOrigin,
   RandomSource,
-  RecoveryCodeRecord,
   RecoveryCodeStore,
   SecondFactorThrottle,
   SecurityEventSink,
   TOTPStore,
 } from "./ports.js";
+import { createRecoveryCodeBook } from "./recovery-code-book.js";
 import type { RecoveryCodeHasher } from "./recovery-code-hash.js";
-import { generateRecoveryCodes, normalizeRecoveryCode } from "./recovery-codes.js";
 import type { Sealer } from "./seal.js";
 import { parseOTPInput, verifyTOTP } from "./totp.js";
 
@@ -133,7 +132,15 @@ const invalidCode = () => new GatehouseError(ErrorCode.INVALID_CODE, "That code 
 export const secretAAD = (userId: string) => `totp-secret:${userId}`;
 
 export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions): TwoFactor {
-  const { totp, recoveryCodes, throttle, sealer, recoveryCodeHasher, legacyRecoveryCodeHasher, clock, random, events } = deps;
+  const { totp, recoveryCodes, throttle, sealer, clock, random, events } = deps;
+  const book = createRecoveryCodeBook({
+    recoveryCodes,
+    hasher: deps.recoveryCodeHasher,
+    legacyHasher: deps.legacyRecoveryCodeHasher,
+    clock,
+    random,
+    events,
+  });
 
   /** Charges the throttle, runs the check, and resets the count only when the check passed. */
   async function guarded<T>(userId: string, origin: EventOrigin, check: () => Promise<T>): Promise<T> {
@@ -176,31 +183,6 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions):
     return viewOf(username, secret, expiresAt);
   }
 
-  /** R18, R19: fresh codes, shown once by the caller, stored only as keyed hashes (F6: no Argon2). */
-  function newRecoveryCodes(userId: string): { codes: string[]; hashes: string[] } {
-    const codes = generateRecoveryCodes(random);
-    const hashes = codes.map((code) => recoveryCodeHasher.hash(userId, normalizeRecoveryCode(code) ?? code));
-    return { codes, hashes };
-  }
-
-  /**
-   * The unused code the input is, if any. Keyed hashes cost an HMAC each; only codes issued
-   * before them (Argon2id) are verified with Argon2, one at a time, so a wrong code costs no
-   * Argon2 at all once an account's codes are new (F6).
-   */
-  async function findRecoveryCode(userId: string, normalized: string, unused: RecoveryCodeRecord[]) {
-    const legacy: RecoveryCodeRecord[] = [];
-    for (const record of unused) {
-      const outcome = recoveryCodeHasher.check(record.codeHash, userId, normalized);
-      if (outcome === "match") return record;
-      if (outcome === "legacy") legacy.push(record);
-    }
-    for (const record of legacy) {
-      if (await legacyRecoveryCodeHasher.verify(record.codeHash, normalized)) return record;
-    }
-    return undefined;
-  }
-
   /** The TOTP check inside `guarded`: ±1 step (R5), each step once per account (R6). */
   async function checkCode(userId: string, input: string, origin: EventOrigin): Promise<void> {
     const factor = await totp.findFactor(userId);
@@ -214,20 +196,6 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions):
       throw invalidCode();
     }
     await events.record({ type: "second-factor-accepted", origin, userId });
-  }
-
-  /** The recovery-code check inside `guarded` (R20, R21). Returns how many are left. */
-  async function checkRecoveryCode(userId: string, input: string, origin: EventOrigin): Promise<number> {
-    const normalized = normalizeRecoveryCode(input);
-    const unused = await recoveryCodes.listUnused(userId);
-    const match = normalized === null ? undefined : await findRecoveryCode(userId, normalized, unused);
-    if (!match || !(await recoveryCodes.consume(match.id, clock.now()))) {
-      await events.record({ type: "recovery-code-rejected", origin, userId });
-      throw new GatehouseError(ErrorCode.INVALID_RECOVERY_CODE, "That recovery code is not valid or was already used.");
-    }
-    const remaining = unused.length - 1;
-    await events.record({ type: "recovery-code-used", origin, userId, detail: { remaining } });
-    return remaining;
   }
 
   return {
@@ -265,7 +233,7 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions):
           await events.record({ type: "second-factor-rejected", origin, userId, detail: { during: "enrollment" } });
           throw invalidCode();
         }
-        const { codes, hashes } = newRecoveryCodes(userId);
+        const { codes, hashes } = book.issue(userId);
         const activated = await totp.activateFactor({
           userId,
           sessionIdHash: mode.sessionIdHash,
@@ -286,18 +254,18 @@ export function createTwoFactor(deps: TwoFactorDeps, options: TwoFactorOptions):
     },
 
     async useRecoveryCode(userId, input, origin) {
-      return guarded(userId, origin, () => checkRecoveryCode(userId, input, origin));
+      return guarded(userId, origin, () => book.use(userId, input, origin));
     },
 
     async verifyCodeOrRecoveryCode(userId, input, origin) {
       await guarded(userId, origin, async () => {
         if (parseOTPInput(input) !== null) await checkCode(userId, input, origin);
-        else await checkRecoveryCode(userId, input, origin);
+        else await book.use(userId, input, origin);
       });
     },
 
     async regenerateRecoveryCodes(userId, origin) {
-      const { codes, hashes } = newRecoveryCodes(userId);
+      const { codes, hashes } = book.issue(userId);
       await recoveryCodes.replaceRecoveryCodes(userId, hashes, clock.now());
       await events.record({ type: "recovery-codes-regenerated", origin, userId });
       return codes;
