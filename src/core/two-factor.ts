@@ -1,5 +1,6 @@
-// Enrollment, code challenge and the use of recovery codes (kept in recovery-code-book.ts). Every path
-// that accepts a second factor goes through `guarded`: charge the account's throttle first, then check (R10, R14, R21).
+// Enrollment, the code challenge, and the use of recovery codes (recovery-code-book.ts). Every
+// path that accepts a second factor goes through `guarded`: charge the account's throttle first,
+// then check (R10, R14, R21).
 import { encodeBase32 } from "./base32.js";
 import { ErrorCode, GatehouseError, ThrottledError } from "./errors.js";
 import { createTOTPKeyURI } from "./key-uri.js";
